@@ -1,0 +1,259 @@
+//! Compile: turn the dynamic configuration of every provider into a [`RoutingTable`] and a
+//! [`Report`]. Rules are parsed and indexed, services instantiated once and shared by the
+//! routers that use them. An element with an error is disabled and reported; nothing else
+//! is.
+
+mod names;
+mod report;
+mod services;
+mod transport;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use weir_config::dynamic::{Configuration, Router};
+use weir_rules::{RouteSetBuilder, Rule};
+
+use crate::handler::SharedHandler;
+use crate::service::HealthRegistry;
+use crate::table::{EntrypointRoutes, Route, RoutingTable};
+use crate::upstream::{TransportRegistry, TransportSettings};
+
+pub use names::{provider_of, qualify, resolve};
+pub use report::{ElementReport, Report, RouterReport, Status};
+pub use transport::transport_settings;
+
+/// Priorities above this are reserved for weir's internal routers (as in Traefik).
+pub const MAX_USER_PRIORITY: i64 = i64::MAX - 1000;
+
+/// An entrypoint as the compiler sees it.
+#[derive(Debug, Clone)]
+pub struct EntrypointInfo {
+    /// Its name.
+    pub name: String,
+    /// `asDefault`: routers without `entryPoints` attach to the default entrypoints.
+    pub as_default: bool,
+}
+
+/// Everything a compilation reads.
+pub struct Inputs<'a> {
+    /// Entrypoints in static-configuration order (their index is their table slot).
+    pub entrypoints: &'a [EntrypointInfo],
+    /// Each provider's configuration, by provider name (`file`, `internal`, ...).
+    pub providers: &'a [(String, Arc<Configuration>)],
+    /// Internal services (`whoami@internal`, `ping@internal`, ...).
+    pub internal: &'a BTreeMap<String, SharedHandler>,
+    /// Upstream clients that outlive reloads.
+    pub transports: &'a TransportRegistry,
+    /// Server health that outlives reloads.
+    pub health: &'a HealthRegistry,
+    /// The static `serversTransport`, for services that name none.
+    pub default_transport: &'a TransportSettings,
+    /// The table's generation number.
+    pub generation: u64,
+}
+
+/// A compiled configuration.
+pub struct Compiled {
+    /// The table to install.
+    pub table: RoutingTable,
+    /// What was found.
+    pub report: Report,
+}
+
+/// Compiles `inputs`. Never fails: problems are recorded in the report and the elements
+/// concerned are left out of the table.
+pub fn compile(inputs: &Inputs<'_>) -> Compiled {
+    let mut report = Report::default();
+    let mut services = services::ServiceBuilder::new(inputs);
+    let defaults = default_entrypoints(inputs.entrypoints);
+    let mut builders: Vec<RouteSetBuilder<Arc<Route>>> = inputs
+        .entrypoints
+        .iter()
+        .map(|_| RouteSetBuilder::new())
+        .collect();
+
+    for (provider, config) in inputs.providers {
+        for (name, router) in &config.http.routers {
+            let qualified = qualify(name, provider);
+            let compiled = compile_router(
+                router,
+                &qualified,
+                provider,
+                &defaults,
+                inputs,
+                &mut services,
+            );
+            let mut entry = RouterReport {
+                entry_points: compiled
+                    .entrypoints
+                    .iter()
+                    .map(|&i| inputs.entrypoints[i].name.clone())
+                    .collect(),
+                rule: router.rule.clone(),
+                priority: compiled.priority,
+                service: resolve(&router.service, provider),
+                middlewares: router
+                    .middlewares
+                    .iter()
+                    .map(|m| resolve(m, provider))
+                    .collect(),
+                tls: router.tls.is_some(),
+                status: Status::Enabled,
+                errors: compiled.warnings,
+                provider: provider.clone(),
+            };
+            if !entry.errors.is_empty() {
+                entry.status = Status::Warning;
+            }
+            match compiled.result {
+                Ok((rule, handler)) => {
+                    let route = Arc::new(Route {
+                        name: Arc::from(qualified.as_str()),
+                        handler,
+                    });
+                    for &ep in &compiled.entrypoints {
+                        builders[ep].add(
+                            rule.clone(),
+                            compiled.priority,
+                            &qualified,
+                            route.clone(),
+                        );
+                    }
+                }
+                Err(errors) => {
+                    entry.status = Status::Disabled;
+                    entry.errors.extend(errors);
+                }
+            }
+            report.routers.insert(qualified, entry);
+        }
+    }
+    services.finish(&mut report);
+    let table = RoutingTable::new(
+        builders
+            .into_iter()
+            .map(|b| EntrypointRoutes { routes: b.build() })
+            .collect(),
+        inputs.generation,
+    );
+    Compiled { table, report }
+}
+
+/// Indexes of the default entrypoints: those marked `asDefault`, else every entrypoint but
+/// `traefik` (which only carries weir's own endpoints unless a router names it).
+fn default_entrypoints(eps: &[EntrypointInfo]) -> Vec<usize> {
+    let marked: Vec<usize> = eps
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.as_default)
+        .map(|(i, _)| i)
+        .collect();
+    if !marked.is_empty() {
+        return marked;
+    }
+    eps.iter()
+        .enumerate()
+        .filter(|(_, e)| e.name != "traefik")
+        .map(|(i, _)| i)
+        .collect()
+}
+
+struct CompiledRouter {
+    entrypoints: Vec<usize>,
+    priority: i64,
+    warnings: Vec<String>,
+    result: Result<(Rule, SharedHandler), Vec<String>>,
+}
+
+fn compile_router(
+    router: &Router,
+    qualified: &str,
+    provider: &str,
+    defaults: &[usize],
+    inputs: &Inputs<'_>,
+    services: &mut services::ServiceBuilder<'_>,
+) -> CompiledRouter {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+
+    let rule = match Rule::parse(&router.rule) {
+        Ok(rule) => Some(rule),
+        Err(e) => {
+            errors.push(format!("invalid rule {:?}: {e}", router.rule));
+            None
+        }
+    };
+    let priority = match (&rule, router.priority) {
+        (Some(rule), 0) => rule.default_priority(),
+        (_, p) => p,
+    };
+    if priority > MAX_USER_PRIORITY && provider != "internal" {
+        errors.push(format!(
+            "priority {priority} is above the maximum {MAX_USER_PRIORITY}"
+        ));
+    }
+
+    let mut entrypoints = BTreeSet::new();
+    if router.entry_points.is_empty() {
+        entrypoints.extend(defaults.iter().copied());
+    } else {
+        for name in &router.entry_points {
+            match inputs.entrypoints.iter().position(|e| &e.name == name) {
+                Some(i) => {
+                    entrypoints.insert(i);
+                }
+                None => warnings.push(format!("entryPoint {name:?} doesn't exist")),
+            }
+        }
+    }
+    if entrypoints.is_empty() {
+        errors.push("no valid entryPoint for this router".to_owned());
+    }
+
+    if router.tls.is_some() {
+        errors.push(
+            "TLS termination is not available in this build yet; the router is not served"
+                .to_owned(),
+        );
+    }
+    for m in &router.middlewares {
+        let name = resolve(m, provider);
+        let exists = inputs
+            .providers
+            .iter()
+            .any(|(p, c)| c.http.middlewares.keys().any(|k| qualify(k, p) == name));
+        if exists {
+            errors.push(format!(
+                "middleware {name:?}: middlewares are not supported in this build yet"
+            ));
+        } else {
+            errors.push(format!("middleware {name:?} does not exist"));
+        }
+    }
+
+    let service_name = resolve(&router.service, provider);
+    let handler = if router.service.is_empty() {
+        errors.push("no service set".to_owned());
+        None
+    } else {
+        match services.get(&service_name, qualified) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+
+    let result = match (rule, handler) {
+        (Some(rule), Some(handler)) if errors.is_empty() => Ok((rule, handler)),
+        _ => Err(errors),
+    };
+    CompiledRouter {
+        entrypoints: entrypoints.into_iter().collect(),
+        priority,
+        warnings,
+        result,
+    }
+}

@@ -1,0 +1,114 @@
+//! One request's way through an entrypoint: normalise, route, set forwarded headers, hand
+//! over to the router's handler chain.
+
+use std::sync::Arc;
+
+use http::header::{CONNECTION, HOST, HeaderValue, UPGRADE};
+use http::uri::PathAndQuery;
+use http::{Request, Response, StatusCode, Uri};
+use hyper::body::Incoming;
+use weir_rules::RequestView;
+
+use super::serve::{ConnInfo, Shared};
+use crate::body::{self, Body};
+use crate::handler::RequestContext;
+use crate::internal::{not_found, text};
+use crate::pipeline::{headers, host, path};
+use crate::table::Route;
+
+pub(super) async fn handle(
+    req: Request<Incoming>,
+    conn: &ConnInfo,
+    shared: &Shared,
+) -> Response<Body> {
+    let table = shared.table.load_full();
+    let (mut parts, incoming) = req.into_parts();
+    let settings = &conn.settings;
+
+    let Ok(normalized) = path::normalize(parts.uri.path(), settings.sanitize_path) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "400 Bad Request: invalid path escape\n",
+        );
+    };
+    let route: Option<Arc<Route>> = {
+        let raw_host = host::raw_host_parts(&parts.uri, &parts.headers);
+        let canonical = host::canonical(raw_host.unwrap_or(""));
+        let routing = path::routing_path(&normalized);
+        let view = RequestView {
+            host: &canonical,
+            path: &routing,
+            method: &parts.method,
+            headers: &parts.headers,
+            query: parts.uri.query().unwrap_or(""),
+            client_ip: Some(conn.client_addr.ip()),
+        };
+        table
+            .entrypoint(settings.index)
+            .and_then(|ep| ep.routes.find(&view))
+            .cloned()
+    };
+    let Some(route) = route else {
+        return not_found();
+    };
+
+    // Upstreams get an origin-form target and a Host header, whatever the client sent
+    // (HTTP/2 carries the host in :authority, absolute-form HTTP/1 in the target).
+    if !parts.headers.contains_key(HOST)
+        && let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::try_from(a.as_str()).ok())
+    {
+        parts.headers.insert(HOST, v);
+    }
+    let needs_rewrite = parts.uri.authority().is_some() || normalized.as_ref() != parts.uri.path();
+    if needs_rewrite {
+        let pq = match parts.uri.query() {
+            Some(q) => format!("{normalized}?{q}"),
+            None => normalized.into_owned(),
+        };
+        match PathAndQuery::try_from(pq) {
+            Ok(pq) => parts.uri = Uri::from(pq),
+            Err(_) => return text(StatusCode::BAD_REQUEST, "400 Bad Request\n"),
+        }
+    }
+
+    let upgrade = headers::strip_hop_by_hop(&mut parts.headers);
+    let websocket = upgrade
+        .as_ref()
+        .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket"));
+    let client_ip = conn.client_addr.ip();
+    let host_for_fwd = parts
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    headers::set_forwarded(
+        &mut parts.headers,
+        &headers::Forwarding {
+            client_ip,
+            tls: false,
+            websocket,
+            host: host_for_fwd.as_deref(),
+            server: &shared.hostname,
+            trusted: settings.trusted.trusts(client_ip),
+        },
+    );
+    if let Some(up) = upgrade {
+        parts
+            .headers
+            .insert(CONNECTION, HeaderValue::from_static("Upgrade"));
+        parts.headers.insert(UPGRADE, up);
+    }
+
+    let cx = RequestContext {
+        client_addr: conn.client_addr,
+        local_addr: conn.local_addr,
+        entrypoint: settings.name.clone(),
+        tls: false,
+        router: Some(route.name.clone()),
+    };
+    let req = Request::from_parts(parts, body::boxed(incoming));
+    route.handler.handle(req, &cx).await
+}

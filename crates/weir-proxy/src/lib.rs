@@ -1,0 +1,21 @@
+//! weir's data plane.
+//!
+//! The flow inside this crate follows a request:
+//! [`entrypoint`] accepts connections and speaks HTTP/1.1 and HTTP/2; [`pipeline`] normalises
+//! the request (path, canonical host, forwarded headers); the current [`table::RoutingTable`]
+//! (compiled from the dynamic configuration by [`compile`]) picks a router; the router's
+//! [`Handler`] chain runs and ends in a [`service`], which picks a server and forwards through
+//! the pooled [`upstream`] client.
+
+pub mod body;
+pub mod compile;
+pub mod entrypoint;
+pub mod handler;
+pub mod internal;
+pub mod pipeline;
+pub mod service;
+pub mod table;
+pub mod upstream;
+
+pub use body::{Body, BoxError};
+pub use handler::{BoxFuture, Handler, RequestContext};

@@ -1,0 +1,342 @@
+//! Hop-by-hop stripping and the `X-Forwarded-*` headers, in Traefik's order: decide trust,
+//! drop untrusted forwarded headers, strip hop-by-hop headers (never letting a client's
+//! `Connection` list remove the headers weir manages), then set weir's own.
+
+use std::net::IpAddr;
+
+use http::header::{
+    CONNECTION, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
+};
+
+/// Headers weir sets for the upstream; a client may not remove them via `Connection`.
+static MANAGED: [&str; 8] = [
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-server",
+    "x-forwarded-uri",
+    "x-forwarded-method",
+    "x-real-ip",
+];
+
+/// Client-supplied headers dropped unless the peer is trusted, with their underscore
+/// spellings (some servers treat `X_Forwarded_For` as `X-Forwarded-For`).
+static UNTRUSTED: [&str; 22] = [
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-forwarded-port",
+    "x-forwarded-server",
+    "x-forwarded-uri",
+    "x-forwarded-method",
+    "x-forwarded-prefix",
+    "x-forwarded-tls-client-cert",
+    "x-forwarded-tls-client-cert-info",
+    "x-real-ip",
+    "x_forwarded_for",
+    "x_forwarded_proto",
+    "x_forwarded_host",
+    "x_forwarded_port",
+    "x_forwarded_server",
+    "x_forwarded_uri",
+    "x_forwarded_method",
+    "x_forwarded_prefix",
+    "x_forwarded_tls_client_cert",
+    "x_forwarded_tls_client_cert_info",
+    "x_real_ip",
+];
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies still see.
+static HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// A set of trusted networks for `forwardedHeaders.trustedIPs`.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedNets {
+    insecure: bool,
+    nets: Vec<(IpAddr, u8)>,
+}
+
+impl TrustedNets {
+    /// Parses `trustedIPs` entries (addresses or CIDRs); `insecure` trusts everyone.
+    /// Returns the entries that failed to parse alongside.
+    pub fn new(insecure: bool, entries: &[String]) -> (Self, Vec<String>) {
+        let mut nets = Vec::new();
+        let mut bad = Vec::new();
+        for e in entries {
+            match parse_cidr(e.trim()) {
+                Some(n) => nets.push(n),
+                None => bad.push(e.clone()),
+            }
+        }
+        (Self { insecure, nets }, bad)
+    }
+
+    /// Whether headers from `ip` are trusted.
+    pub fn trusts(&self, ip: IpAddr) -> bool {
+        self.insecure || self.nets.iter().any(|&(net, len)| in_net(ip, net, len))
+    }
+}
+
+/// Parses `10.0.0.0/8`, `::1` or `fd00::/8`.
+pub fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    match s.split_once('/') {
+        Some((ip, len)) => {
+            let ip: IpAddr = ip.parse().ok()?;
+            let len: u8 = len.parse().ok()?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            (len <= max).then_some((ip, len))
+        }
+        None => {
+            let ip: IpAddr = s.parse().ok()?;
+            Some((ip, if ip.is_ipv4() { 32 } else { 128 }))
+        }
+    }
+}
+
+/// Whether `ip` lies in `net/len`, comparing IPv4-mapped IPv6 addresses as IPv4.
+pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    let ip = ip.to_canonical();
+    match (ip, net.to_canonical()) {
+        (IpAddr::V4(a), IpAddr::V4(n)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(len.min(32)))
+            };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(n)) => {
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(len.min(128)))
+            };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Removes hop-by-hop headers and those the client named in `Connection`, except the ones
+/// weir manages. `TE: trailers` survives (gRPC needs it). Returns the `Upgrade` value when
+/// the request asked for one, so the caller can restore it for the upstream.
+pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
+    let mut upgrade = None;
+    if let Some(conn) = headers.get(CONNECTION) {
+        let listed: Vec<HeaderName> = conn
+            .to_str()
+            .unwrap_or("")
+            .split(',')
+            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+            .collect();
+        if listed.contains(&UPGRADE) {
+            upgrade = headers.get(UPGRADE).cloned();
+        }
+        for name in listed {
+            if !MANAGED.contains(&name.as_str()) {
+                headers.remove(&name);
+            }
+        }
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+    if let Some(te) = headers.get(TE) {
+        let keep = te
+            .to_str()
+            .map(|v| {
+                v.split(',')
+                    .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
+            })
+            .unwrap_or(false);
+        headers.remove(TE);
+        if keep {
+            headers.insert(TE, HeaderValue::from_static("trailers"));
+        }
+    }
+    headers.remove(TRANSFER_ENCODING);
+    upgrade
+}
+
+/// What is known about the connection when setting forwarded headers.
+#[derive(Debug, Clone, Copy)]
+pub struct Forwarding<'a> {
+    /// The client's IP as seen on the socket.
+    pub client_ip: IpAddr,
+    /// Whether the client connection is TLS.
+    pub tls: bool,
+    /// Whether this is a WebSocket upgrade (proto `ws`/`wss`).
+    pub websocket: bool,
+    /// The host the client asked for (with port), for `X-Forwarded-Host`/`-Port`.
+    pub host: Option<&'a str>,
+    /// This machine's hostname, for `X-Forwarded-Server`.
+    pub server: &'a HeaderValue,
+    /// Whether the peer is trusted to send forwarded headers.
+    pub trusted: bool,
+}
+
+/// Drops untrusted client forwarded headers, then sets weir's, as Traefik does: existing
+/// (trusted) values are kept and the client IP is appended to `X-Forwarded-For`.
+pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
+    if !f.trusted {
+        for name in UNTRUSTED {
+            headers.remove(name);
+        }
+    }
+    let ip = f.client_ip.to_canonical().to_string();
+    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
+        Some(prev) if !prev.is_empty() => format!("{prev}, {ip}"),
+        _ => ip.clone(),
+    };
+    if let Ok(v) = HeaderValue::try_from(xff) {
+        headers.insert("x-forwarded-for", v);
+    }
+    if !headers.contains_key("x-forwarded-proto") {
+        let proto = match (f.tls, f.websocket) {
+            (true, true) => "wss",
+            (true, false) => "https",
+            (false, true) => "ws",
+            (false, false) => "http",
+        };
+        headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+    }
+    if !headers.contains_key("x-forwarded-host")
+        && let Some(v) = f.host.and_then(|h| HeaderValue::try_from(h).ok())
+    {
+        headers.insert("x-forwarded-host", v);
+    }
+    if !headers.contains_key("x-forwarded-port") {
+        let port = f
+            .host
+            .and_then(super::host::port)
+            .unwrap_or(if f.tls { "443" } else { "80" });
+        if let Ok(v) = HeaderValue::try_from(port) {
+            headers.insert("x-forwarded-port", v);
+        }
+    }
+    headers.insert("x-forwarded-server", f.server.clone());
+    if !headers.contains_key("x-real-ip")
+        && let Ok(v) = HeaderValue::try_from(ip)
+    {
+        headers.insert("x-real-ip", v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_str(v).unwrap(),
+            );
+        }
+        h
+    }
+
+    #[test]
+    fn strips_hop_by_hop_and_connection_listed() {
+        let mut h = headers(&[
+            ("connection", "keep-alive, x-secret, X-Forwarded-For"),
+            ("keep-alive", "timeout=5"),
+            ("x-secret", "1"),
+            ("x-forwarded-for", "1.2.3.4"),
+            ("te", "gzip, trailers"),
+            ("proxy-connection", "keep-alive"),
+            ("accept", "*/*"),
+        ]);
+        assert_eq!(strip_hop_by_hop(&mut h), None);
+        assert!(!h.contains_key("connection"));
+        assert!(!h.contains_key("keep-alive"));
+        assert!(!h.contains_key("x-secret"));
+        assert!(!h.contains_key("proxy-connection"));
+        assert_eq!(
+            h["x-forwarded-for"], "1.2.3.4",
+            "managed header survives Connection"
+        );
+        assert_eq!(h["te"], "trailers");
+        assert_eq!(h["accept"], "*/*");
+    }
+
+    #[test]
+    fn reports_upgrade() {
+        let mut h = headers(&[("connection", "Upgrade"), ("upgrade", "websocket")]);
+        assert_eq!(strip_hop_by_hop(&mut h).unwrap(), "websocket");
+        assert!(!h.contains_key("upgrade"));
+        let mut h = headers(&[("upgrade", "websocket")]);
+        assert_eq!(
+            strip_hop_by_hop(&mut h),
+            None,
+            "Upgrade without Connection is not a request"
+        );
+    }
+
+    fn fwd<'a>(server: &'a HeaderValue, trusted: bool, host: Option<&'a str>) -> Forwarding<'a> {
+        Forwarding {
+            client_ip: "10.1.2.3".parse().unwrap(),
+            tls: false,
+            websocket: false,
+            host,
+            server,
+            trusted,
+        }
+    }
+
+    #[test]
+    fn untrusted_forwarded_headers_are_replaced() {
+        let server = HeaderValue::from_static("edge-1");
+        let mut h = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-proto", "https"),
+            ("x-real-ip", "6.6.6.6"),
+            ("x_forwarded_for", "6.6.6.6"),
+        ]);
+        set_forwarded(&mut h, &fwd(&server, false, Some("Example.com:8000")));
+        assert_eq!(h["x-forwarded-for"], "10.1.2.3");
+        assert_eq!(h["x-forwarded-proto"], "http");
+        assert_eq!(h["x-forwarded-host"], "Example.com:8000");
+        assert_eq!(h["x-forwarded-port"], "8000");
+        assert_eq!(h["x-forwarded-server"], "edge-1");
+        assert_eq!(h["x-real-ip"], "10.1.2.3");
+        assert!(!h.contains_key("x_forwarded_for"));
+    }
+
+    #[test]
+    fn trusted_forwarded_headers_are_kept_and_appended() {
+        let server = HeaderValue::from_static("edge-1");
+        let mut h = headers(&[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("x-forwarded-proto", "https"),
+        ]);
+        set_forwarded(&mut h, &fwd(&server, true, Some("example.com")));
+        assert_eq!(h["x-forwarded-for"], "6.6.6.6, 10.1.2.3");
+        assert_eq!(h["x-forwarded-proto"], "https");
+        assert_eq!(h["x-forwarded-port"], "80");
+    }
+
+    #[test]
+    fn trusted_nets() {
+        let (t, bad) = TrustedNets::new(false, &["10.0.0.0/8".into(), "::1".into(), "nope".into()]);
+        assert_eq!(bad, vec!["nope".to_string()]);
+        assert!(t.trusts("10.9.9.9".parse().unwrap()));
+        assert!(t.trusts("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(t.trusts("::1".parse().unwrap()));
+        assert!(!t.trusts("11.0.0.1".parse().unwrap()));
+        assert!(
+            TrustedNets::new(true, &[])
+                .0
+                .trusts("1.1.1.1".parse().unwrap())
+        );
+    }
+}

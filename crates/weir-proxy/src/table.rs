@@ -1,0 +1,60 @@
+//! The immutable routing table: what one configuration compiles to. The data plane holds it
+//! behind an `ArcSwap`; each request loads it once and keeps that version to the end.
+
+use std::sync::Arc;
+
+use weir_rules::RouteSet;
+
+use crate::handler::SharedHandler;
+
+/// A compiled router: its qualified name and the handler chain (middlewares, then service).
+pub struct Route {
+    /// Qualified router name, e.g. `whoami@file`.
+    pub name: Arc<str>,
+    /// Middlewares then service, built once for this table.
+    pub handler: SharedHandler,
+}
+
+/// The routes of one entrypoint.
+pub struct EntrypointRoutes {
+    /// Host-indexed routes in priority order.
+    pub routes: RouteSet<Arc<Route>>,
+}
+
+/// Every entrypoint's routes, indexed like the static configuration's entrypoint list.
+pub struct RoutingTable {
+    entrypoints: Vec<EntrypointRoutes>,
+    /// Increases with each compiled configuration; for logs and the API.
+    pub generation: u64,
+}
+
+impl RoutingTable {
+    /// A table from per-entrypoint routes, in entrypoint index order.
+    pub fn new(entrypoints: Vec<EntrypointRoutes>, generation: u64) -> Self {
+        Self {
+            entrypoints,
+            generation,
+        }
+    }
+
+    /// A table that routes nothing (every request gets 404) for `n` entrypoints.
+    pub fn empty(n: usize) -> Self {
+        let entrypoints = (0..n)
+            .map(|_| EntrypointRoutes {
+                routes: weir_rules::RouteSetBuilder::new().build(),
+            })
+            .collect();
+        Self {
+            entrypoints,
+            generation: 0,
+        }
+    }
+
+    /// The routes of entrypoint `index`.
+    pub fn entrypoint(&self, index: usize) -> Option<&EntrypointRoutes> {
+        self.entrypoints.get(index)
+    }
+}
+
+/// The swappable handle the entrypoints read from.
+pub type SharedTable = Arc<arc_swap::ArcSwap<RoutingTable>>;
