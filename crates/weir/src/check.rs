@@ -1,0 +1,84 @@
+//! `weir check`: everything `serve` would do short of binding sockets. Prints the routing
+//! table and every problem; the exit status says whether there were errors.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use weir_config::Diagnostic;
+use weir_proxy::compile::{self, Inputs};
+use weir_proxy::internal::ShutdownState;
+use weir_proxy::service::HealthRegistry;
+use weir_proxy::upstream::TransportRegistry;
+
+use crate::setup;
+use crate::static_load::StaticSource;
+
+/// Runs the check and prints its findings to stdout.
+pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
+    let cfg = &source.config;
+    let mut problems: Vec<String> = Vec::new();
+    let mut errors = 0usize;
+    let mut note = |d: &Diagnostic, problems: &mut Vec<String>| {
+        if d.is_error() {
+            errors += 1;
+        }
+        problems.push(d.to_string());
+    };
+    for d in &source.diagnostics {
+        note(d, &mut problems);
+    }
+    let entrypoints = setup::entrypoints(cfg)?;
+    let mut providers = vec![(
+        "internal".to_owned(),
+        Arc::new(setup::internal_config(cfg, source.embedded)),
+    )];
+    if let Some(file) = setup::file_provider(cfg)? {
+        match file.load() {
+            Ok(snapshot) => {
+                for d in &snapshot.diagnostics {
+                    note(d, &mut problems);
+                }
+                providers.push(("file".to_owned(), Arc::new(snapshot.config)));
+            }
+            Err(e) => {
+                errors += 1;
+                problems.push(format!("error: {e}"));
+            }
+        }
+    }
+    let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
+    let internal = setup::internal_services(
+        Arc::new(ShutdownState::default()),
+        http::StatusCode::SERVICE_UNAVAILABLE,
+    );
+    let compiled = compile::compile(&Inputs {
+        entrypoints: &infos,
+        providers: &providers,
+        internal: &internal,
+        transports: &TransportRegistry::new(),
+        health: &HealthRegistry::new(),
+        default_transport: &setup::default_transport(cfg),
+        generation: 1,
+    });
+    let names: Vec<String> = infos.iter().map(|i| i.name.clone()).collect();
+    print!(
+        "{}",
+        crate::table_print::routing_table(&compiled.report, &names)
+    );
+    errors += compiled.report.error_count();
+    problems.extend(compiled.report.problems());
+    if problems.is_empty() {
+        println!("\nno problems found");
+    } else {
+        println!("\nproblems:");
+        for p in &problems {
+            println!("  {p}");
+        }
+    }
+    Ok(if errors > 0 {
+        println!("\n{errors} error(s)");
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,133 @@
+//! The reload loop: provider snapshots in, compiled routing tables out. Compilation runs on
+//! a blocking thread, off the request path; the result replaces the table with one atomic
+//! store, so requests in flight finish on the table they started with.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use tokio::sync::mpsc;
+use weir_config::dynamic::Configuration;
+use weir_proxy::compile::{self, EntrypointInfo, Inputs, Report};
+use weir_proxy::handler::SharedHandler;
+use weir_proxy::service::HealthRegistry;
+use weir_proxy::table::SharedTable;
+use weir_proxy::upstream::{TransportRegistry, TransportSettings};
+
+/// A provider's new configuration.
+#[derive(Debug)]
+pub struct Update {
+    /// The provider's name (`file`, `internal`, ...).
+    pub provider: String,
+    /// Its whole configuration; replaces the previous one.
+    pub config: Arc<Configuration>,
+}
+
+/// What does not change between compilations.
+pub struct CompileEnv {
+    /// Entrypoints in table order.
+    pub entrypoints: Vec<EntrypointInfo>,
+    /// `name@internal` services.
+    pub internal: BTreeMap<String, SharedHandler>,
+    /// Upstream clients, kept across reloads.
+    pub transports: TransportRegistry,
+    /// Server health, kept across reloads.
+    pub health: HealthRegistry,
+    /// From the static `serversTransport`.
+    pub default_transport: TransportSettings,
+}
+
+/// Holds the latest configuration of every provider and installs compiled tables.
+pub struct Reloader {
+    env: Arc<CompileEnv>,
+    providers: BTreeMap<String, Arc<Configuration>>,
+    generation: u64,
+    table: SharedTable,
+    report: Arc<ArcSwap<Report>>,
+}
+
+impl Reloader {
+    /// A reloader installing tables into `table`.
+    pub fn new(env: CompileEnv, table: SharedTable) -> Self {
+        Self {
+            env: Arc::new(env),
+            providers: BTreeMap::new(),
+            generation: 0,
+            table,
+            report: Arc::new(ArcSwap::from_pointee(Report::default())),
+        }
+    }
+
+    /// Records a provider's configuration without compiling.
+    pub fn set(&mut self, update: Update) {
+        self.providers.insert(update.provider, update.config);
+    }
+
+    /// Compiles the current configurations on a blocking thread and installs the result.
+    pub async fn apply(&mut self) -> Arc<Report> {
+        self.generation += 1;
+        let env = self.env.clone();
+        let providers: Vec<(String, Arc<Configuration>)> = self
+            .providers
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let generation = self.generation;
+        let compiled = tokio::task::spawn_blocking(move || {
+            compile::compile(&Inputs {
+                entrypoints: &env.entrypoints,
+                providers: &providers,
+                internal: &env.internal,
+                transports: &env.transports,
+                health: &env.health,
+                default_transport: &env.default_transport,
+                generation,
+            })
+        })
+        .await;
+        let compiled = match compiled {
+            Ok(c) => c,
+            Err(e) => {
+                // A panic while compiling is a bug; keep serving the previous table.
+                tracing::error!(error = %e, "compiling the configuration failed; keeping the previous one");
+                return self.report.load_full();
+            }
+        };
+        self.table.store(Arc::new(compiled.table));
+        let report = Arc::new(compiled.report);
+        self.report.store(report.clone());
+        log_report(&report, generation);
+        report
+    }
+
+    /// Applies updates as they arrive until the channel closes, at most one compilation per
+    /// `throttle` (Traefik's `providersThrottleDuration`); updates that arrive meanwhile are
+    /// merged, and only the latest configuration of each provider is compiled.
+    pub async fn run(mut self, mut rx: mpsc::Receiver<Update>, throttle: Duration) {
+        while let Some(update) = rx.recv().await {
+            self.set(update);
+            while let Ok(more) = rx.try_recv() {
+                self.set(more);
+            }
+            self.apply().await;
+            if !throttle.is_zero() {
+                tokio::time::sleep(throttle).await;
+            }
+        }
+    }
+}
+
+fn log_report(report: &Report, generation: u64) {
+    let problems = report.problems();
+    let routers = report.routers.len();
+    let disabled = report
+        .routers
+        .values()
+        .filter(|r| r.status == compile::Status::Disabled)
+        .count();
+    tracing::info!(generation, routers, disabled, "configuration applied");
+    for p in problems {
+        tracing::error!("{p}");
+    }
+}

@@ -1,0 +1,133 @@
+//! `weir serve`: bind the entrypoints, load the providers, keep the routing table current,
+//! and shut down gracefully on SIGTERM or SIGINT.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use http::StatusCode;
+use tokio::sync::{mpsc, watch};
+use weir_proxy::entrypoint::{self, Entrypoint, Shared};
+use weir_proxy::internal::ShutdownState;
+use weir_proxy::service::HealthRegistry;
+use weir_proxy::table::RoutingTable;
+use weir_proxy::upstream::TransportRegistry;
+
+use crate::reload::{CompileEnv, Reloader, Update};
+use crate::setup::{self, internal_config};
+use crate::static_load::StaticSource;
+
+/// Runs until a termination signal has been handled.
+pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
+    let cfg = &source.config;
+    for d in &source.diagnostics {
+        tracing::warn!("{d}");
+    }
+    let entrypoints = setup::entrypoints(cfg)?;
+    let shutdown = Arc::new(ShutdownState::default());
+    let table = Arc::new(ArcSwap::from_pointee(RoutingTable::empty(
+        entrypoints.len(),
+    )));
+
+    // Bind everything first: a busy port should fail the start, not a later reload.
+    let mut bound = Vec::with_capacity(entrypoints.len());
+    for ep in &entrypoints {
+        let listener = entrypoint::bind(ep.address, ep.reuse_port)
+            .with_context(|| format!("entrypoint {}: binding {}", ep.settings.name, ep.address))?;
+        let local = listener.local_addr()?;
+        tracing::info!(entrypoint = %ep.settings.name, address = %local, "listening");
+        bound.push(Entrypoint::new(listener, ep.settings.clone()));
+    }
+
+    let terminating = StatusCode::from_u16(
+        cfg.ping
+            .as_ref()
+            .and_then(|p| u16::try_from(p.terminating_status_code).ok())
+            .unwrap_or(503),
+    )
+    .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let mut reloader = Reloader::new(
+        CompileEnv {
+            entrypoints: entrypoints.iter().map(|e| e.info.clone()).collect(),
+            internal: setup::internal_services(shutdown.clone(), terminating),
+            transports: TransportRegistry::new(),
+            health: HealthRegistry::new(),
+            default_transport: setup::default_transport(cfg),
+        },
+        table.clone(),
+    );
+    reloader.set(Update {
+        provider: "internal".into(),
+        config: Arc::new(internal_config(cfg, source.embedded)),
+    });
+
+    // The first configuration is in place before the first connection is accepted.
+    let (tx, rx) = mpsc::channel::<Update>(16);
+    if let Some(file) = setup::file_provider(cfg)? {
+        match file.load() {
+            Ok(snapshot) => {
+                for d in &snapshot.diagnostics {
+                    tracing::warn!("{d}");
+                }
+                reloader.set(Update {
+                    provider: "file".into(),
+                    config: Arc::new(snapshot.config),
+                });
+            }
+            Err(e) => tracing::error!("file provider: {e}; starting without its configuration"),
+        }
+        if file.config().watch {
+            setup::spawn_file_watch(file, tx.clone());
+        }
+    }
+    reloader.apply().await;
+    let throttle = cfg
+        .providers
+        .providers_throttle_duration
+        .to_std()
+        .unwrap_or_default();
+    tokio::spawn(reloader.run(rx, throttle));
+
+    let shared = Arc::new(Shared {
+        table,
+        hostname: setup::hostname(),
+        shutdown: shutdown.clone(),
+    });
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for ep in bound {
+        tasks.spawn(ep.run(shared.clone(), stop_rx.clone()));
+    }
+
+    wait_for_signal().await;
+    tracing::info!("shutting down: /ping now answers {terminating}");
+    shutdown.begin();
+    let _ = stop_tx.send(true);
+    drop(tx);
+    while tasks.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,221 @@
+//! Turning the static configuration into the pieces `serve` and `check` assemble:
+//! entrypoint settings, internal services and routers, the default upstream transport.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use http::{HeaderValue, StatusCode};
+use weir_config::dynamic::{Configuration, Router};
+use weir_config::static_config::StaticConfiguration;
+use weir_proxy::compile::EntrypointInfo;
+use weir_proxy::entrypoint::EntrypointSettings;
+use weir_proxy::handler::SharedHandler;
+use weir_proxy::internal::{Noop, Ping, ShutdownState, Whoami};
+use weir_proxy::pipeline::headers::TrustedNets;
+use weir_proxy::upstream::{GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST, TransportSettings};
+
+use weir_providers::file::{FileProvider, FileProviderConfig};
+
+use crate::reload::Update;
+use crate::static_load::parse_address;
+
+/// One entrypoint, ready to bind.
+pub struct EntrypointSpec {
+    /// Where to listen.
+    pub address: SocketAddr,
+    /// `reusePort`.
+    pub reuse_port: bool,
+    /// Serving settings.
+    pub settings: EntrypointSettings,
+    /// What the compiler needs.
+    pub info: EntrypointInfo,
+}
+
+/// The TCP entrypoints in table order (name order, as the static file's map).
+pub fn entrypoints(cfg: &StaticConfiguration) -> anyhow::Result<Vec<EntrypointSpec>> {
+    let mut out = Vec::new();
+    for (name, ep) in &cfg.entry_points {
+        if ep.is_udp() {
+            tracing::warn!(entrypoint = %name, "UDP entrypoints are not supported yet; skipped");
+            continue;
+        }
+        let address =
+            parse_address(&ep.address).with_context(|| format!("entryPoints.{name}.address"))?;
+        let (trusted, bad) = TrustedNets::new(
+            ep.forwarded_headers.insecure,
+            &ep.forwarded_headers.trusted_ips,
+        );
+        for b in bad {
+            tracing::warn!(entrypoint = %name, "forwardedHeaders.trustedIPs: {b:?} is not an IP or CIDR; ignored");
+        }
+        let t = &ep.transport;
+        let settings = EntrypointSettings {
+            name: Arc::from(name.as_str()),
+            index: out.len(),
+            trusted,
+            sanitize_path: ep.http.sanitize_path,
+            read_timeout: t.responding_timeouts.read_timeout.to_std_nonzero(),
+            idle_timeout: t.responding_timeouts.idle_timeout.to_std_nonzero(),
+            max_header_bytes: usize::try_from(ep.http.max_header_bytes)
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(1 << 20),
+            h2_max_concurrent_streams: u32::try_from(ep.http2.max_concurrent_streams)
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(250),
+            accept_grace: t
+                .life_cycle
+                .request_accept_grace_timeout
+                .to_std()
+                .unwrap_or_default(),
+            grace_timeout: t
+                .life_cycle
+                .grace_time_out
+                .to_std()
+                .unwrap_or(Duration::from_secs(10)),
+        };
+        out.push(EntrypointSpec {
+            address,
+            reuse_port: ep.reuse_port,
+            settings,
+            info: EntrypointInfo {
+                name: name.clone(),
+                as_default: ep.as_default,
+            },
+        });
+    }
+    if out.is_empty() {
+        anyhow::bail!("no TCP entrypoint is configured");
+    }
+    Ok(out)
+}
+
+/// The `name@internal` services.
+pub fn internal_services(
+    shutdown: Arc<ShutdownState>,
+    terminating: StatusCode,
+) -> BTreeMap<String, SharedHandler> {
+    let mut m: BTreeMap<String, SharedHandler> = BTreeMap::new();
+    m.insert(
+        "ping@internal".into(),
+        Arc::new(Ping::new(shutdown, terminating)),
+    );
+    m.insert(
+        "whoami@internal".into(),
+        Arc::new(Whoami::new(hostname_string())),
+    );
+    m.insert("noop@internal".into(), Arc::new(Noop));
+    m
+}
+
+/// Routers weir adds itself (Traefik's internal provider): `/ping` on the ping entrypoint
+/// at the highest priority, and on the embedded default the demo whoami router.
+pub fn internal_config(cfg: &StaticConfiguration, embedded: bool) -> Configuration {
+    let mut c = Configuration::default();
+    if let Some(ping) = cfg.ping.as_ref().filter(|p| !p.manual_routing) {
+        c.http.routers.insert(
+            "ping".into(),
+            Router {
+                entry_points: vec![ping.entry_point.clone()],
+                rule: "PathPrefix(`/ping`)".into(),
+                priority: i64::MAX,
+                service: "ping@internal".into(),
+                ..Router::default()
+            },
+        );
+    }
+    if embedded {
+        c.http.routers.insert(
+            "whoami".into(),
+            Router {
+                entry_points: vec!["web".into()],
+                rule: "Host(`whoami.localhost`)".into(),
+                service: "whoami@internal".into(),
+                ..Router::default()
+            },
+        );
+    }
+    c
+}
+
+/// The static `serversTransport` as upstream client settings.
+pub fn default_transport(cfg: &StaticConfiguration) -> TransportSettings {
+    let st = &cfg.servers_transport;
+    let defaults = TransportSettings::default();
+    let ft = &st.forwarding_timeouts;
+    TransportSettings {
+        server_name: None,
+        insecure_skip_verify: st.insecure_skip_verify,
+        root_cas: st.root_cas.clone(),
+        max_idle_conns_per_host: match st.max_idle_conns_per_host {
+            0 => GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST,
+            n if n < 0 => 0,
+            n => usize::try_from(n).unwrap_or(usize::MAX),
+        },
+        dial_timeout: ft
+            .dial_timeout
+            .to_std_nonzero()
+            .unwrap_or(defaults.dial_timeout),
+        response_header_timeout: ft.response_header_timeout.to_std_nonzero(),
+        idle_conn_timeout: ft
+            .idle_conn_timeout
+            .to_std_nonzero()
+            .unwrap_or(defaults.idle_conn_timeout),
+        disable_http2: false,
+    }
+}
+
+/// This machine's hostname (for `X-Forwarded-Server` and whoami).
+pub fn hostname_string() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "weir".to_owned())
+}
+
+/// [`hostname_string`] as a header value.
+pub fn hostname() -> HeaderValue {
+    HeaderValue::try_from(hostname_string()).unwrap_or(HeaderValue::from_static("weir"))
+}
+
+/// The file provider, when the static configuration enables one.
+pub fn file_provider(cfg: &StaticConfiguration) -> anyhow::Result<Option<FileProvider>> {
+    let Some(file) = &cfg.providers.file else {
+        return Ok(None);
+    };
+    let config = FileProviderConfig::from_static(file, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(Some(FileProvider::new(config)))
+}
+
+/// Runs the file provider's watch loop, forwarding each good configuration to the reloader.
+/// A configuration that fails to load was already logged by the provider; the reloader
+/// keeps the last good one.
+pub fn spawn_file_watch(provider: FileProvider, tx: tokio::sync::mpsc::Sender<Update>) {
+    let (ftx, mut frx) = tokio::sync::mpsc::channel(4);
+    tokio::spawn(async move {
+        if let Err(e) = provider.watch(ftx).await {
+            tracing::error!("file provider: cannot watch for changes: {e}");
+        }
+    });
+    tokio::spawn(async move {
+        while let Some(update) = frx.recv().await {
+            let Ok(snapshot) = update else { continue };
+            for d in &snapshot.diagnostics {
+                tracing::warn!("{d}");
+            }
+            let update = Update {
+                provider: "file".into(),
+                config: Arc::new(snapshot.config),
+            };
+            if tx.send(update).await.is_err() {
+                return;
+            }
+        }
+    });
+}
