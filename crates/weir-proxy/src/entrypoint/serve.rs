@@ -106,7 +106,8 @@ impl Entrypoint {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let local_addr = stream.local_addr().unwrap_or(client_addr);
+            let client_addr = super::listener::canonical(client_addr);
+            let local_addr = super::listener::canonical(stream.local_addr().unwrap_or(client_addr));
             let conn = Arc::new(ConnInfo {
                 client_addr,
                 local_addr,
