@@ -19,6 +19,9 @@ use weir_config::{ConfigError, Diagnostic, load_dynamic_file};
 
 use crate::ProviderSnapshot;
 
+/// The longest a burst of changes can delay a reload.
+const MAX_DEBOUNCE: Duration = Duration::from_secs(2);
+
 /// Quiet period after the last file event before reloading.
 pub const DEFAULT_DEBOUNCE: Duration = Duration::from_millis(200);
 
@@ -163,11 +166,15 @@ impl FileProvider {
     pub async fn watch(self, tx: mpsc::Sender<FileUpdate>) -> Result<(), FileProviderError> {
         let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<()>();
         let watch_dir = self.watch_dir();
+        let source = self.config.source.clone();
         // Set the watcher up before the first load so no change slips between them.
         let watcher = if self.config.watch {
             let mut w =
                 notify::recommended_watcher(move |res: notify::Result<notify::Event>| match res {
-                    Ok(ev) if is_relevant(&ev.kind) => {
+                    Ok(ev)
+                        if is_relevant(&ev.kind)
+                            && ev.paths.iter().any(|p| concerns(&source, p)) =>
+                    {
                         let _ = ev_tx.send(());
                     }
                     Ok(_) => {}
@@ -195,9 +202,14 @@ impl FileProvider {
                     }
                 }
             }
-            // Debounce: wait for a quiet period.
-            while let Ok(Some(())) = tokio::time::timeout(self.config.debounce, ev_rx.recv()).await
-            {
+            // Debounce: wait for a quiet period, but not forever when something keeps
+            // writing.
+            let give_up = tokio::time::Instant::now() + MAX_DEBOUNCE;
+            while tokio::time::Instant::now() < give_up {
+                match tokio::time::timeout(self.config.debounce, ev_rx.recv()).await {
+                    Ok(Some(())) => continue,
+                    Ok(None) | Err(_) => break,
+                }
             }
             if !self.reload_and_send(&tx, &mut last).await {
                 return Ok(());
@@ -250,6 +262,21 @@ impl FileProvider {
             },
             FileSource::Directory(d) => d.clone(),
         }
+    }
+}
+
+/// Whether a change to `path` can change the configuration: the file itself (written in
+/// place or renamed over), a configuration file or folder of the directory, or the
+/// `..data` symlink swap of a Kubernetes ConfigMap volume. Other files in the same folder
+/// (logs, editors' swap files) are ignored.
+fn concerns(source: &FileSource, path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    if name.starts_with("..") {
+        return true;
+    }
+    match source {
+        FileSource::Filename(file) => file.file_name().is_some_and(|f| f == name),
+        FileSource::Directory(_) => is_config_file(path) || path.is_dir() || !path.exists(),
     }
 }
 
