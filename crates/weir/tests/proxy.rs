@@ -306,10 +306,10 @@ async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
             .expect("a chunk within 10s")
             .expect("body not finished")
             .unwrap();
-        if let Ok(data) = frame.into_data() {
-            if !data.is_empty() {
-                return data;
-            }
+        if let Ok(data) = frame.into_data()
+            && !data.is_empty()
+        {
+            return data;
         }
     }
 }
