@@ -383,6 +383,10 @@ http:
         (dump.name.as_str(), dump.version.as_str()),
         ("h2", "HTTP/2.0")
     );
+    assert_eq!(
+        dump.host, "h2.test",
+        "passHostHeader carries over as :authority"
+    );
 
     // HTTP/2 from the client too (h2c prior knowledge to weir).
     let r = client::get_h2c(addr, "h2.test", "/both").await.unwrap();
