@@ -558,3 +558,100 @@ async fn methods_and_head_pass_through() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.is_empty());
 }
+
+#[tokio::test]
+async fn sticky_cookie_weighted_and_mirroring_services_from_the_file() {
+    let a = server::echo("a").await.unwrap();
+    let b = server::echo("b").await.unwrap();
+    let shadow = server::echo("shadow").await.unwrap();
+    let dynamic = format!(
+        r#"
+http:
+  routers:
+    sticky:
+      rule: "Host(`sticky.test`)"
+      service: pool
+    canary:
+      rule: "Host(`canary.test`)"
+      service: split
+    mirrored:
+      rule: "Host(`mirror.test`)"
+      service: with-shadow
+  services:
+    pool:
+      loadBalancer:
+        sticky:
+          cookie:
+            name: pin
+            httpOnly: true
+        servers: [{{url: "{a}"}}, {{url: "{b}"}}]
+    only-a:
+      loadBalancer:
+        servers: [{{url: "{a}"}}]
+    only-b:
+      loadBalancer:
+        servers: [{{url: "{b}"}}]
+    shadow:
+      loadBalancer:
+        servers: [{{url: "{shadow}"}}]
+    split:
+      weighted:
+        services:
+          - name: only-a
+            weight: 1
+          - name: only-b
+            weight: 1
+    with-shadow:
+      mirroring:
+        service: only-a
+        mirrors:
+          - name: shadow
+            percent: 100
+"#,
+        a = a.url(),
+        b = b.url(),
+        shadow = shadow.url()
+    );
+    let (weir, addr) = start(&dynamic).await;
+
+    // Sticky: the cookie set on the first answer pins every later request.
+    let r = client::get(&url(addr, "/"), Some("sticky.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK, "{}", weir.logs());
+    let set_cookie = r.header("set-cookie").unwrap().to_owned();
+    assert!(set_cookie.starts_with("pin="), "{set_cookie}");
+    assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
+    let first = r.echo().unwrap().name;
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    for _ in 0..6 {
+        let req = Request::get(url(addr, "/"))
+            .header("host", "sticky.test")
+            .header("cookie", &cookie)
+            .body(body::empty())
+            .unwrap();
+        let r = client::request(req).await.unwrap();
+        assert_eq!(r.echo().unwrap().name, first);
+    }
+
+    // Weighted 1:1 over two services alternates.
+    let mut names = Vec::new();
+    for _ in 0..4 {
+        let r = client::get(&url(addr, "/"), Some("canary.test"))
+            .await
+            .unwrap();
+        names.push(r.echo().unwrap().name);
+    }
+    names.sort();
+    assert_eq!(names, ["a", "a", "b", "b"]);
+
+    // Mirroring: the client gets the main service's answer; the mirror sees a copy.
+    let before = shadow.requests();
+    let r = client::get(&url(addr, "/m"), Some("mirror.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.echo().unwrap().name, "a");
+    util::wait_until(Duration::from_secs(10), async || shadow.requests() > before)
+        .await
+        .unwrap();
+}
