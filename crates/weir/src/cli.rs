@@ -71,6 +71,18 @@ pub fn parse() -> Cli {
     cli
 }
 
+/// Top-level sections of the static configuration that can be given as a bare flag.
+const STATIC_SECTIONS: [&str; 8] = [
+    "ping",
+    "api",
+    "accesslog",
+    "metrics",
+    "tracing",
+    "log",
+    "hostresolver",
+    "experimental",
+];
+
 /// Splits Traefik-style static flags (a `--` long option whose name contains a `.`) from
 /// the arguments clap understands. A dotted flag's value follows `=`, or is the next
 /// argument when that one does not start with `--`.
@@ -79,17 +91,21 @@ pub fn split_static_flags(args: impl IntoIterator<Item = String>) -> (Vec<String
     let mut dotted = Vec::new();
     let mut iter = args.into_iter().peekable();
     while let Some(arg) = iter.next() {
-        let is_dotted = arg
+        let name = arg
             .strip_prefix("--")
-            .map(|rest| rest.split('=').next().unwrap_or("").contains('.'))
-            .unwrap_or(false);
-        if !is_dotted {
+            .map(|rest| rest.split('=').next().unwrap_or(""))
+            .unwrap_or("");
+        let is_dotted = name.contains('.');
+        // Sections that are switched on by their bare name: `--ping`, `--api`,
+        // `--accesslog`, `--metrics.prometheus`...
+        let is_section = STATIC_SECTIONS.contains(&name.to_ascii_lowercase().as_str());
+        if !is_dotted && !is_section {
             clap_args.push(arg);
             continue;
         }
-        if arg.contains('=') {
+        if arg.contains('=') || is_section {
             dotted.push(arg);
-        } else if iter.peek().is_some_and(|next| !next.starts_with("--")) {
+        } else if iter.peek().is_some_and(|next| !next.starts_with('-')) {
             let value = iter.next().unwrap_or_default();
             dotted.push(format!("{arg}={value}"));
         } else {
@@ -128,6 +144,30 @@ mod tests {
                 "--providers.file.filename=dyn.yaml",
                 "--api.insecure",
                 "--log.level=DEBUG",
+            ])
+        );
+    }
+
+    #[test]
+    fn bare_sections_are_static_flags_and_short_options_are_not_values() {
+        let (c, d) = split_static_flags(s(&[
+            "weir",
+            "check",
+            "--ping",
+            "--api",
+            "--providers.file.watch",
+            "-c",
+            "static.yaml",
+            "--accesslog=true",
+        ]));
+        assert_eq!(c, s(&["weir", "check", "-c", "static.yaml"]));
+        assert_eq!(
+            d,
+            s(&[
+                "--ping",
+                "--api",
+                "--providers.file.watch",
+                "--accesslog=true"
             ])
         );
     }
