@@ -14,6 +14,10 @@ use std::process::ExitCode;
 
 use cli::Command;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::parse();
     let args = match cli.command {
