@@ -12,6 +12,7 @@ pub mod compile;
 pub mod entrypoint;
 pub mod handler;
 pub mod internal;
+pub mod middleware;
 pub mod pipeline;
 pub mod service;
 pub mod table;

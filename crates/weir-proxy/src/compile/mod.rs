@@ -3,6 +3,7 @@
 //! routers that use them. An element with an error is disabled and reported; nothing else
 //! is.
 
+mod middlewares;
 mod names;
 mod report;
 mod services;
@@ -15,6 +16,7 @@ use weir_config::dynamic::{Configuration, Router};
 use weir_rules::{RouteSetBuilder, Rule};
 
 use crate::handler::SharedHandler;
+use crate::middleware::compose;
 use crate::service::HealthRegistry;
 use crate::table::{EntrypointRoutes, Route, RoutingTable};
 use crate::upstream::{TransportRegistry, TransportSettings};
@@ -66,6 +68,7 @@ pub struct Compiled {
 pub fn compile(inputs: &Inputs<'_>) -> Compiled {
     let mut report = Report::default();
     let mut services = services::ServiceBuilder::new(inputs);
+    let mut middlewares = middlewares::MiddlewareBuilder::new(inputs);
     let defaults = default_entrypoints(inputs.entrypoints);
     let mut builders: Vec<RouteSetBuilder<Arc<Route>>> = inputs
         .entrypoints
@@ -83,6 +86,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                 &defaults,
                 inputs,
                 &mut services,
+                &mut middlewares,
             );
             let mut entry = RouterReport {
                 entry_points: compiled
@@ -130,6 +134,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
         }
     }
     services.finish(&mut report);
+    middlewares.finish(&mut report);
     let table = RoutingTable::new(
         builders
             .into_iter()
@@ -173,6 +178,7 @@ fn compile_router(
     defaults: &[usize],
     inputs: &Inputs<'_>,
     services: &mut services::ServiceBuilder<'_>,
+    middlewares: &mut middlewares::MiddlewareBuilder<'_>,
 ) -> CompiledRouter {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -217,18 +223,12 @@ fn compile_router(
                 .to_owned(),
         );
     }
+    let mut chain = Vec::with_capacity(router.middlewares.len());
     for m in &router.middlewares {
         let name = resolve(m, provider);
-        let exists = inputs
-            .providers
-            .iter()
-            .any(|(p, c)| c.http.middlewares.keys().any(|k| qualify(k, p) == name));
-        if exists {
-            errors.push(format!(
-                "middleware {name:?}: middlewares are not supported in this build yet"
-            ));
-        } else {
-            errors.push(format!("middleware {name:?} does not exist"));
+        match middlewares.get(&name, qualified) {
+            Ok(spec) => chain.push(spec),
+            Err(e) => errors.push(format!("middleware {name:?}: {e}")),
         }
     }
 
@@ -247,7 +247,9 @@ fn compile_router(
     };
 
     let result = match (rule, handler) {
-        (Some(rule), Some(handler)) if errors.is_empty() => Ok((rule, handler)),
+        (Some(rule), Some(handler)) if errors.is_empty() => {
+            Ok((rule, compose(&chain, handler, qualified)))
+        }
         _ => Err(errors),
     };
     CompiledRouter {

@@ -1,0 +1,137 @@
+//! Building middlewares once per configuration, shared by every router that uses them.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use weir_config::dynamic::{Middleware, MiddlewareKind};
+
+use super::Inputs;
+use super::names::{qualify, resolve};
+use super::report::{ElementReport, Report, Status};
+use crate::middleware::{self, Spec};
+
+pub(super) struct MiddlewareBuilder<'a> {
+    defined: BTreeMap<String, (&'a str, &'a Middleware)>,
+    built: HashMap<String, Result<Spec, String>>,
+    in_progress: HashSet<String>,
+    reports: BTreeMap<String, ElementReport>,
+}
+
+impl<'a> MiddlewareBuilder<'a> {
+    pub(super) fn new(inputs: &'a Inputs<'a>) -> Self {
+        let mut defined = BTreeMap::new();
+        for (provider, config) in inputs.providers {
+            for (name, m) in &config.http.middlewares {
+                defined.insert(qualify(name, provider), (provider.as_str(), m));
+            }
+        }
+        Self {
+            defined,
+            built: HashMap::new(),
+            in_progress: HashSet::new(),
+            reports: BTreeMap::new(),
+        }
+    }
+
+    /// Middleware `name`, built on first use; `user` (a router or a chain) is recorded in
+    /// `usedBy`. `Err` is why it cannot serve.
+    pub(super) fn get(&mut self, name: &str, user: &str) -> Result<Spec, String> {
+        let result = self.build(name);
+        self.record_use(name, user);
+        result
+    }
+
+    fn build(&mut self, name: &str) -> Result<Spec, String> {
+        if let Some(done) = self.built.get(name) {
+            return done.clone();
+        }
+        let Some(&(provider, m)) = self.defined.get(name) else {
+            return Err("does not exist".into());
+        };
+        if !self.in_progress.insert(name.to_owned()) {
+            return Err("refers to itself through a chain".into());
+        }
+        let mut warnings = Vec::new();
+        let (kind, result) = match m.kind() {
+            None => {
+                let set = m.kinds_set();
+                let msg = if set.is_empty() {
+                    "no middleware type set".to_owned()
+                } else {
+                    format!(
+                        "exactly one middleware type must be set, found {}",
+                        set.join(", ")
+                    )
+                };
+                ("unknown", Err(msg))
+            }
+            Some(MiddlewareKind::Chain(c)) => {
+                let mut items = Vec::with_capacity(c.middlewares.len());
+                let mut result = Ok(());
+                for (i, child) in c.middlewares.iter().enumerate() {
+                    let child = resolve(child, provider);
+                    match self.get(&child, name) {
+                        Ok(spec) => items.push(spec),
+                        Err(e) => {
+                            result = Err(format!("middlewares[{i}] {child:?}: {e}"));
+                            break;
+                        }
+                    }
+                }
+                ("chain", result.map(|()| Spec::Chain(items)))
+            }
+            Some(MiddlewareKind::IpWhiteList(c)) => {
+                warnings.push("ipWhiteList is deprecated, use ipAllowList".to_owned());
+                (
+                    "ipWhiteList",
+                    middleware::build(MiddlewareKind::IpAllowList(c)),
+                )
+            }
+            Some(kind) => (middleware::kind_name(kind), middleware::build(kind)),
+        };
+        self.in_progress.remove(name);
+        let mut errors = warnings;
+        let status = match &result {
+            Ok(_) if errors.is_empty() => Status::Enabled,
+            Ok(_) => Status::Warning,
+            Err(e) => {
+                errors.push(e.clone());
+                Status::Disabled
+            }
+        };
+        self.reports.insert(
+            name.to_owned(),
+            ElementReport {
+                kind: kind.into(),
+                status,
+                errors,
+                used_by: Vec::new(),
+                provider: provider.into(),
+            },
+        );
+        self.built.insert(name.to_owned(), result.clone());
+        result
+    }
+
+    fn record_use(&mut self, name: &str, user: &str) {
+        if let Some(r) = self.reports.get_mut(name)
+            && !r.used_by.iter().any(|u| u == user)
+        {
+            r.used_by.push(user.to_owned());
+        }
+    }
+
+    /// Builds the middlewares no router used (to report their errors) and moves the
+    /// reports into `report`.
+    pub(super) fn finish(mut self, report: &mut Report) {
+        let unused: Vec<String> = self
+            .defined
+            .keys()
+            .filter(|n| !self.built.contains_key(*n))
+            .cloned()
+            .collect();
+        for name in unused {
+            let _ = self.build(&name);
+        }
+        report.middlewares = self.reports;
+    }
+}

@@ -1,0 +1,65 @@
+//! Request-target helpers shared by the path middlewares.
+
+use http::uri::PathAndQuery;
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode, Uri};
+
+use crate::body::Body;
+use crate::upstream::status_response;
+
+/// `X-Forwarded-Prefix`, set by the strip-prefix middlewares.
+pub(super) const FORWARDED_PREFIX: HeaderName = HeaderName::from_static("x-forwarded-prefix");
+/// `X-Replaced-Path`, set by the replace-path middlewares.
+pub(super) const REPLACED_PATH: HeaderName = HeaderName::from_static("x-replaced-path");
+
+/// Replaces the request's path (already percent-encoded), keeping its query. `Err` when
+/// the result is not a valid request target.
+pub(super) fn set_path<B>(req: &mut Request<B>, path: &str) -> Result<(), ()> {
+    let path = if path.is_empty() { "/" } else { path };
+    let pq = match req.uri().query() {
+        Some(q) => PathAndQuery::try_from(format!("{path}?{q}")),
+        None => PathAndQuery::try_from(path),
+    }
+    .map_err(|_| ())?;
+    let mut parts = std::mem::take(req.uri_mut()).into_parts();
+    parts.path_and_query = Some(pq);
+    *req.uri_mut() = Uri::from_parts(parts).map_err(|_| ())?;
+    Ok(())
+}
+
+/// `str` with a leading `/` (an empty string stays empty).
+pub(super) fn ensure_leading_slash(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_empty() || s.starts_with('/') {
+        s.into()
+    } else {
+        format!("/{s}").into()
+    }
+}
+
+/// Appends `value` to header `name` (a path; always visible ASCII in a valid target).
+pub(super) fn append_header<B>(req: &mut Request<B>, name: HeaderName, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        req.headers_mut().append(name, v);
+    }
+}
+
+/// The answer when a rewrite produced an invalid target (a configuration problem).
+pub(super) fn bad_rewrite() -> Response<Body> {
+    status_response(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_path_keeps_query() {
+        let mut req = Request::get("/a/b?x=1").body(()).unwrap_or_default();
+        set_path(&mut req, "/c").unwrap_or_default();
+        assert_eq!(req.uri(), "/c?x=1");
+        set_path(&mut req, "").unwrap_or_default();
+        assert_eq!(req.uri(), "/?x=1");
+        assert!(set_path(&mut req, "/bad path").is_err());
+        assert_eq!(ensure_leading_slash("x"), "/x");
+        assert_eq!(ensure_leading_slash(""), "");
+    }
+}
