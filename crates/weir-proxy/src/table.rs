@@ -13,6 +13,8 @@ pub struct Route {
     pub name: Arc<str>,
     /// Middlewares then service, built once for this table.
     pub handler: SharedHandler,
+    /// Metric handles, resolved when the table was compiled.
+    pub metrics: weir_observe::RouteHandles,
 }
 
 /// The routes of one entrypoint.

@@ -47,10 +47,12 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
         }
     }
     let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
-    let internal = setup::internal_services(
+    let mut internal = setup::internal_services(
         Arc::new(ShutdownState::default()),
         http::StatusCode::SERVICE_UNAVAILABLE,
     );
+    let names: Vec<String> = infos.iter().map(|i| i.name.clone()).collect();
+    crate::observe::internal_services(crate::observe::metrics(cfg, &names).as_ref(), &mut internal);
     let compiled = compile::compile(&Inputs {
         entrypoints: &infos,
         providers: &providers,
@@ -59,8 +61,8 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
         health: &HealthRegistry::new(),
         default_transport: &setup::default_transport(cfg),
         generation: 1,
+        metrics: None,
     });
-    let names: Vec<String> = infos.iter().map(|i| i.name.clone()).collect();
     print!(
         "{}",
         crate::table_print::routing_table(&compiled.report, &names)

@@ -4,6 +4,7 @@
 mod check;
 mod cli;
 mod logging;
+mod observe;
 mod reload;
 mod serve;
 mod setup;

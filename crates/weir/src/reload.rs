@@ -36,6 +36,8 @@ pub struct CompileEnv {
     pub health: HealthRegistry,
     /// From the static `serversTransport`.
     pub default_transport: TransportSettings,
+    /// The metrics registry, when on.
+    pub metrics: Option<Arc<weir_observe::Metrics>>,
 }
 
 /// Holds the latest configuration of every provider and installs compiled tables.
@@ -57,6 +59,11 @@ impl Reloader {
             table,
             report: Arc::new(ArcSwap::from_pointee(Report::default())),
         }
+    }
+
+    /// The latest report, updated at each compilation.
+    pub fn report_handle(&self) -> Arc<ArcSwap<Report>> {
+        self.report.clone()
     }
 
     /// Records a provider's configuration without compiling.
@@ -83,6 +90,7 @@ impl Reloader {
                 health: &env.health,
                 default_transport: &env.default_transport,
                 generation,
+                metrics: env.metrics.as_deref(),
             })
         })
         .await;
@@ -97,6 +105,13 @@ impl Reloader {
         self.table.store(Arc::new(compiled.table));
         let report = Arc::new(compiled.report);
         self.report.store(report.clone());
+        if let Some(m) = &self.env.metrics {
+            m.retain(
+                |r| report.routers.contains_key(r),
+                |s| report.services.contains_key(s),
+            );
+            m.config_reloaded(true);
+        }
         log_report(&report, generation);
         report
     }

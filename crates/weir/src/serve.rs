@@ -13,6 +13,7 @@ use weir_proxy::service::HealthRegistry;
 use weir_proxy::table::RoutingTable;
 use weir_proxy::upstream::TransportRegistry;
 
+use crate::observe;
 use crate::reload::{CompileEnv, Reloader, Update};
 use crate::setup::{self, internal_config};
 use crate::static_load::StaticSource;
@@ -46,16 +47,27 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
             .unwrap_or(503),
     )
     .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let names: Vec<String> = entrypoints.iter().map(|e| e.info.name.clone()).collect();
+    let metrics = observe::metrics(cfg, &names);
+    let access = observe::access_log(cfg, metrics.clone())?;
+    let observer = observe::observer(metrics.clone(), access);
+    observe::reopen_on_sigusr1(observer.clone());
+    let mut internal = setup::internal_services(shutdown.clone(), terminating);
+    observe::internal_services(metrics.as_ref(), &mut internal);
     let mut reloader = Reloader::new(
         CompileEnv {
             entrypoints: entrypoints.iter().map(|e| e.info.clone()).collect(),
-            internal: setup::internal_services(shutdown.clone(), terminating),
+            internal,
             transports: TransportRegistry::new(),
             health: HealthRegistry::new(),
             default_transport: setup::default_transport(cfg),
+            metrics: metrics.clone(),
         },
         table.clone(),
     );
+    if let Some(m) = &metrics {
+        observe::server_source(m, reloader.report_handle());
+    }
     reloader.set(Update {
         provider: "internal".into(),
         config: Arc::new(internal_config(cfg, source.embedded)),
@@ -92,6 +104,7 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
         table,
         hostname: setup::hostname(),
         shutdown: shutdown.clone(),
+        observer,
     });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();

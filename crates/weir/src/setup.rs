@@ -128,6 +128,7 @@ pub fn internal_config(cfg: &StaticConfiguration, embedded: bool) -> Configurati
             },
         );
     }
+    crate::observe::internal_routers(cfg, &mut c);
     if embedded {
         c.http.routers.insert(
             "whoami".into(),

@@ -145,6 +145,12 @@ pub const TRAEFIK_ENTRYPOINT: &str = "traefik";
 /// Traefik uses 8080).
 pub const TRAEFIK_ENTRYPOINT_ADDRESS: &str = ":9000";
 
+/// Default entrypoint of `metrics.prometheus` (weir's port plan; Traefik uses `traefik`).
+pub const METRICS_ENTRYPOINT: &str = "metrics";
+
+/// Address given to an implicitly created `metrics` entrypoint.
+pub const METRICS_ENTRYPOINT_ADDRESS: &str = ":9100";
+
 impl StaticConfiguration {
     /// The configuration weir runs with when it is given no configuration at all:
     /// `web` :8000, `websecure` :8443, `traefik` :9000, ping on, API off.
@@ -167,6 +173,8 @@ impl StaticConfiguration {
     /// - `api.insecure`, or ping / prometheus on entrypoint `traefik` without
     ///   `manualRouting` → entrypoint `traefik` is created if missing (on `:9000`, weir's
     ///   port, where Traefik uses `:8080`);
+    /// - prometheus on entrypoint `metrics` (weir's default) without `manualRouting` →
+    ///   entrypoint `metrics` is created if missing, on `:9100`;
     /// - `providers.precedence` lower-cased, Traefik's default list when empty.
     pub fn effective(mut self) -> Self {
         if self.entry_points.is_empty() {
@@ -189,6 +197,17 @@ impl StaticConfiguration {
             self.entry_points.insert(
                 TRAEFIK_ENTRYPOINT.into(),
                 EntryPoint::with_address(TRAEFIK_ENTRYPOINT_ADDRESS),
+            );
+        }
+        let metrics_needs = self
+            .metrics
+            .as_ref()
+            .and_then(|m| m.prometheus.as_ref())
+            .is_some_and(|p| p.entry_point == METRICS_ENTRYPOINT && !p.manual_routing);
+        if metrics_needs && !self.entry_points.contains_key(METRICS_ENTRYPOINT) {
+            self.entry_points.insert(
+                METRICS_ENTRYPOINT.into(),
+                EntryPoint::with_address(METRICS_ENTRYPOINT_ADDRESS),
             );
         }
         if self.providers.precedence.is_empty() {

@@ -91,7 +91,8 @@ pub struct Prometheus {
     pub add_routers_labels: bool,
     /// Service labels (default true).
     pub add_services_labels: bool,
-    /// Entrypoint serving `/metrics` (default `traefik`).
+    /// Entrypoint serving `/metrics` (weir's default: `metrics`, created on `:9100` when
+    /// missing; Traefik's is `traefik`).
     pub entry_point: String,
     /// Do not create the router; route to `prometheus@internal` yourself.
     pub manual_routing: bool,
@@ -109,7 +110,7 @@ impl Default for Prometheus {
             add_entry_points_labels: true,
             add_routers_labels: false,
             add_services_labels: true,
-            entry_point: "traefik".into(),
+            entry_point: super::METRICS_ENTRYPOINT.into(),
             manual_routing: false,
             header_labels: BTreeMap::new(),
             prefix: "weir".into(),

@@ -53,6 +53,8 @@ pub struct Inputs<'a> {
     pub default_transport: &'a TransportSettings,
     /// The table's generation number.
     pub generation: u64,
+    /// The metrics registry routes record into, when metrics are on.
+    pub metrics: Option<&'a weir_observe::Metrics>,
 }
 
 /// A compiled configuration.
@@ -112,9 +114,19 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             }
             match compiled.result {
                 Ok((rule, handler)) => {
+                    let internal = provider == "internal";
+                    let metrics = match inputs.metrics {
+                        Some(m) => m.route_handles(&qualified, &entry.service, internal),
+                        None => weir_observe::RouteHandles {
+                            service_name: Arc::from(entry.service.as_str()),
+                            internal,
+                            ..Default::default()
+                        },
+                    };
                     let route = Arc::new(Route {
                         name: Arc::from(qualified.as_str()),
                         handler,
+                        metrics,
                     });
                     for &ep in &compiled.entrypoints {
                         builders[ep].add(

@@ -82,6 +82,10 @@ pub struct Report {
     pub middlewares: BTreeMap<String, ElementReport>,
     /// Problems not tied to one element (e.g. an unknown entrypoint in a model).
     pub global: Vec<String>,
+    /// The load balancers built, by service name: live server status for the API and
+    /// the `service_server_up` metric.
+    #[serde(skip)]
+    pub balancers: BTreeMap<String, std::sync::Arc<crate::service::LoadBalancer>>,
 }
 
 impl Report {

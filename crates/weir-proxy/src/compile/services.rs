@@ -36,6 +36,7 @@ pub(super) struct ServiceBuilder<'a> {
     built: HashMap<String, Result<Built, String>>,
     in_progress: HashSet<String>,
     reports: BTreeMap<String, ElementReport>,
+    balancers: BTreeMap<String, Arc<LoadBalancer>>,
 }
 
 impl<'a> ServiceBuilder<'a> {
@@ -52,6 +53,7 @@ impl<'a> ServiceBuilder<'a> {
             built: HashMap::new(),
             in_progress: HashSet::new(),
             reports: BTreeMap::new(),
+            balancers: BTreeMap::new(),
         }
     }
 
@@ -215,6 +217,7 @@ impl<'a> ServiceBuilder<'a> {
             balancer = balancer.with_health_check(self.inputs.health, &config);
         }
         let balancer = Arc::new(balancer);
+        self.balancers.insert(name.to_owned(), balancer.clone());
         Ok(Built {
             handler: balancer.clone(),
             availability: tracked.then_some(balancer as Arc<dyn Availability>),
@@ -311,6 +314,7 @@ impl<'a> ServiceBuilder<'a> {
             let _ = self.build(&name);
         }
         report.services = self.reports;
+        report.balancers = self.balancers;
     }
 }
 

@@ -7,6 +7,7 @@ use http::header::{CONNECTION, HOST, HeaderValue, UPGRADE};
 use http::uri::PathAndQuery;
 use http::{Request, Response, StatusCode, Uri};
 use hyper::body::Incoming;
+use weir_observe::Probe;
 use weir_rules::RequestView;
 
 use super::serve::{ConnInfo, Shared};
@@ -21,8 +22,30 @@ pub(super) async fn handle(
     conn: &ConnInfo,
     shared: &Shared,
 ) -> Response<Body> {
+    let (parts, incoming) = req.into_parts();
+    let Some(observer) = &shared.observer else {
+        return dispatch(parts, incoming, conn, shared, None).await;
+    };
+    let settings = &conn.settings;
+    let mut probe = observer.begin(
+        settings.index,
+        &settings.name,
+        &parts,
+        conn.client_addr,
+        false,
+    );
+    let resp = dispatch(parts, incoming, conn, shared, Some(&mut probe)).await;
+    probe.finish(resp).map(body::boxed)
+}
+
+async fn dispatch(
+    mut parts: http::request::Parts,
+    incoming: Incoming,
+    conn: &ConnInfo,
+    shared: &Shared,
+    probe: Option<&mut Probe>,
+) -> Response<Body> {
     let table = shared.table.load_full();
-    let (mut parts, incoming) = req.into_parts();
     let settings = &conn.settings;
 
     let Ok(normalized) = path::normalize(parts.uri.path(), settings.sanitize_path) else {
@@ -51,6 +74,9 @@ pub(super) async fn handle(
     let Some(route) = route else {
         return not_found();
     };
+    if let Some(p) = probe {
+        p.routed(&route.name, &route.metrics);
+    }
 
     // Upstreams get an origin-form target and a Host header, whatever the client sent
     // (HTTP/2 carries the host in :authority, absolute-form HTTP/1 in the target).

@@ -50,6 +50,8 @@ pub struct Shared {
     pub hostname: HeaderValue,
     /// Shutdown state (also read by `/ping`).
     pub shutdown: Arc<ShutdownState>,
+    /// Metrics and access log, when either is on.
+    pub observer: Option<Arc<weir_observe::Observer>>,
 }
 
 /// A bound entrypoint, ready to serve.
@@ -113,6 +115,10 @@ impl Entrypoint {
                 local_addr,
                 settings: settings.clone(),
             });
+            let open = shared
+                .observer
+                .as_ref()
+                .and_then(|o| o.connection(settings.index));
             let shared = shared.clone();
             let svc = service_fn(move |req| {
                 let conn = conn.clone();
@@ -122,6 +128,7 @@ impl Entrypoint {
             let io = TokioIo::new(stream);
             let fut = graceful.watch(builder.serve_connection_with_upgrades(io, svc).into_owned());
             tokio::spawn(async move {
+                let _open = open;
                 if let Err(e) = fut.await {
                     tracing::debug!(error = %e, "connection ended with an error");
                 }

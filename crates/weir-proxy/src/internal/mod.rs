@@ -1,9 +1,12 @@
-//! Services weir answers itself (`<name>@internal`): `whoami`, `ping`, `noop`.
+//! Services weir answers itself (`<name>@internal`): `whoami`, `ping`, `noop`,
+//! `prometheus`.
 
 mod ping;
+mod prometheus;
 mod whoami;
 
 pub use ping::{Ping, ShutdownState};
+pub use prometheus::Prometheus;
 pub use whoami::Whoami;
 
 use http::{Response, StatusCode};

@@ -165,6 +165,8 @@ impl Handler for LoadBalancer {
                     e.to_response()
                 }
             };
+            resp.extensions_mut()
+                .insert(weir_observe::ServiceUrl(slot.target.url().clone()));
             if set_cookie && let Some(sticky) = &self.sticky {
                 sticky.set(resp.headers_mut(), i);
             }

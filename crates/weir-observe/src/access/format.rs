@@ -1,0 +1,217 @@
+//! Formatting a [`Record`] as Traefik does.
+
+use std::fmt::Write;
+
+use http::Version;
+use serde_json::{Map, Value};
+
+use super::{Format, Record, Settings};
+use crate::time::Utc;
+
+fn proto(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// Appends `r` as one line (with the newline) to `out`.
+pub(crate) fn line(s: &Settings, r: &Record, out: &mut String) {
+    match s.format {
+        Format::Json => json(s, r, out),
+        Format::Common | Format::GenericClf => clf(s, r, out),
+    }
+    out.push('\n');
+}
+
+/// `"value"`, or `-` when missing or empty (Traefik's toLogEntry for quoted fields).
+fn quoted(v: Option<&str>) -> String {
+    match v {
+        Some(v) if !v.is_empty() => format!("\"{}\"", v.replace('"', "\\\"")),
+        _ => "\"-\"".to_owned(),
+    }
+}
+
+fn clf(s: &Settings, r: &Record, out: &mut String) {
+    let c = &r.capture;
+    let keep = |f: &str| s.keeps_field(f);
+    let dash = |ok: bool, v: String| if ok { v } else { "-".to_owned() };
+    let _ = write!(
+        out,
+        "{} - - [{}] \"{} {} {}\" {} {} {} {}",
+        dash(keep("ClientHost"), c.client.ip().to_string()),
+        dash(keep("StartUTC"), Utc::from_system(c.start).clf()),
+        dash(keep("RequestMethod"), c.method.to_string()),
+        dash(keep("RequestPath"), c.uri.clone()),
+        dash(keep("RequestProtocol"), proto(c.version).to_owned()),
+        dash(keep("DownstreamStatus"), r.status.to_string()),
+        dash(keep("DownstreamContentSize"), r.size.to_string()),
+        quoted(c.referer.as_deref()),
+        quoted(c.user_agent.as_deref()),
+    );
+    if s.format == Format::GenericClf {
+        return;
+    }
+    let _ = write!(
+        out,
+        " {} {} {} {}ms",
+        dash(keep("RequestCount"), r.count.to_string()),
+        quoted(r.router.as_deref().filter(|_| keep("RouterName"))),
+        quoted(r.service_url.as_deref().filter(|_| keep("ServiceURL"))),
+        r.duration.as_millis()
+    );
+}
+
+fn json(s: &Settings, r: &Record, out: &mut String) {
+    let c = &r.capture;
+    let mut m = Map::new();
+    let mut put = |k: &str, v: Value| {
+        if s.keeps_field(k) {
+            m.insert(k.to_owned(), v);
+        }
+    };
+    let start = Utc::from_system(c.start).rfc3339();
+    let nanos =
+        |d: std::time::Duration| Value::from(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    put("StartUTC", start.clone().into());
+    put("StartLocal", start.into());
+    put("Duration", nanos(r.duration));
+    put("OriginDuration", nanos(r.duration));
+    put("Overhead", 0.into());
+    put("ClientAddr", c.client.to_string().into());
+    put("ClientHost", c.client.ip().to_string().into());
+    put("ClientPort", c.client.port().to_string().into());
+    put("ClientUsername", "-".into());
+    let (host, port) = split_host_port(&c.host);
+    put("RequestAddr", c.host.clone().into());
+    put("RequestHost", host.into());
+    put("RequestPort", port.unwrap_or("-").into());
+    put("RequestMethod", c.method.as_str().into());
+    put("RequestPath", c.uri.clone().into());
+    put("RequestProtocol", proto(c.version).into());
+    put("RequestScheme", if c.tls { "https" } else { "http" }.into());
+    put("RequestContentSize", c.content_length.into());
+    put("RequestCount", r.count.into());
+    put("entryPointName", c.entrypoint.as_ref().into());
+    if let Some(router) = &r.router {
+        put("RouterName", router.as_ref().into());
+    }
+    if let Some(service) = &r.service {
+        put("ServiceName", service.as_ref().into());
+    }
+    if let Some(url) = &r.service_url {
+        put("ServiceURL", url.as_ref().into());
+        let addr = url
+            .split_once("://")
+            .map_or(url.as_ref(), |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or("");
+        put("ServiceAddr", addr.into());
+    }
+    if let Some(origin) = r.origin_status {
+        put("OriginStatus", origin.into());
+        put("OriginContentSize", r.size.into());
+    }
+    put("DownstreamStatus", r.status.into());
+    put("DownstreamContentSize", r.size.into());
+    put("RetryAttempts", 0.into());
+    for (name, value) in &c.request_headers {
+        m.insert(format!("request_{name}"), value.clone().into());
+    }
+    for (name, value) in &r.response_headers {
+        m.insert(format!("downstream_{name}"), value.clone().into());
+    }
+    m.insert("level".into(), "info".into());
+    m.insert("msg".into(), "".into());
+    m.insert(
+        "time".into(),
+        Utc::from_system(std::time::SystemTime::now())
+            .rfc3339()
+            .into(),
+    );
+    out.push_str(&Value::Object(m).to_string());
+}
+
+/// `host:port` → (`host`, `port`), with IPv6 brackets kept on the host as Go does not.
+fn split_host_port(s: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((h, tail)) = rest.split_once(']')
+    {
+        return (h, tail.strip_prefix(':'));
+    }
+    match s.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+        _ => (s, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::Capture;
+    use std::sync::Arc;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn record() -> Record {
+        Record {
+            capture: Capture {
+                start: UNIX_EPOCH + Duration::from_secs(1_136_214_245),
+                client: "10.0.0.7:51234".parse().unwrap(),
+                method: http::Method::GET,
+                uri: "/a?b=1".into(),
+                version: Version::HTTP_11,
+                host: "whoami.local:8000".into(),
+                tls: false,
+                referer: None,
+                user_agent: Some("curl/8".into()),
+                request_headers: vec![("Authorization".into(), "REDACTED".into())],
+                content_length: 0,
+                entrypoint: Arc::from("web"),
+            },
+            duration: Duration::from_millis(12),
+            router: Some(Arc::from("whoami@file")),
+            service: Some(Arc::from("whoami@file")),
+            service_url: Some(Arc::from("http://127.0.0.1:9101")),
+            origin_status: Some(200),
+            status: 200,
+            size: 345,
+            count: 7,
+            response_headers: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn common_line_has_traefiks_layout() {
+        let (s, _) = Settings::from_static(&Default::default());
+        let mut out = String::new();
+        line(&s, &record(), &mut out);
+        assert_eq!(
+            out,
+            "10.0.0.7 - - [02/Jan/2006:15:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 345 \"-\" \"curl/8\" 7 \"whoami@file\" \"http://127.0.0.1:9101\" 12ms\n"
+        );
+    }
+
+    #[test]
+    fn json_line_has_traefiks_fields() {
+        let mut c = weir_config::static_config::AccessLog {
+            format: "json".into(),
+            ..Default::default()
+        };
+        c.fields.names.insert("ClientPort".into(), "drop".into());
+        let (s, _) = Settings::from_static(&c);
+        let mut out = String::new();
+        line(&s, &record(), &mut out);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["RequestHost"], "whoami.local");
+        assert_eq!(v["RequestPort"], "8000");
+        assert_eq!(v["DownstreamStatus"], 200);
+        assert_eq!(v["Duration"], 12_000_000);
+        assert_eq!(v["ServiceAddr"], "127.0.0.1:9101");
+        assert_eq!(v["request_Authorization"], "REDACTED");
+        assert!(v.get("ClientPort").is_none());
+    }
+}

@@ -1,0 +1,419 @@
+//! Access logs (`accessLog`): Traefik's common log format or JSON with Traefik's field
+//! names, filters, per-field and per-header modes. Lines are formatted and written on a
+//! dedicated thread fed by a bounded queue: when the disk or pipe is slow the queue fills
+//! and lines are dropped (and counted), requests never wait.
+
+mod format;
+mod writer;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use http::{HeaderMap, Method, Version};
+use weir_config::static_config::AccessLog as AccessLogConfig;
+
+pub use writer::Writer;
+
+use crate::metrics::Metrics;
+
+/// Output layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Traefik's common log format (CLF plus request count, router, service URL, duration).
+    Common,
+    /// The CLF part only.
+    GenericClf,
+    /// One JSON object per line.
+    Json,
+}
+
+/// What happens to a header in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeaderMode {
+    /// Logged as is.
+    Keep,
+    /// Not logged.
+    Drop,
+    /// Logged as `REDACTED`.
+    Redact,
+}
+
+/// Status code filter: single codes and ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusFilter(Vec<(u16, u16)>);
+
+impl StatusFilter {
+    fn matches(&self, code: u16) -> bool {
+        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&code))
+    }
+}
+
+/// The access log settings, resolved from the static configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// File to append to; `None` is stdout.
+    pub file: Option<std::path::PathBuf>,
+    /// Layout.
+    pub format: Format,
+    /// Queue length before lines are dropped.
+    pub queue: usize,
+    /// Log requests to weir's own routers.
+    pub add_internals: bool,
+    status: Option<StatusFilter>,
+    retry_attempts: bool,
+    min_duration: Option<Duration>,
+    fields_keep: bool,
+    field_modes: Vec<(String, bool)>,
+    header_default: HeaderMode,
+    header_modes: Vec<(String, HeaderMode)>,
+}
+
+impl Settings {
+    /// Resolves `accessLog`; problems (unknown format, bad status range) are returned as
+    /// warnings naming the field, with the default used instead.
+    pub fn from_static(c: &AccessLogConfig) -> (Settings, Vec<String>) {
+        let mut warnings = Vec::new();
+        let format = match c.format.to_ascii_lowercase().as_str() {
+            "" | "common" => Format::Common,
+            "genericclf" => Format::GenericClf,
+            "json" => Format::Json,
+            other => {
+                warnings.push(format!(
+                    "accessLog.format: unknown format {other:?}; using common"
+                ));
+                Format::Common
+            }
+        };
+        let mut ranges = Vec::new();
+        for s in &c.filters.status_codes {
+            let parsed = match s.split_once('-') {
+                Some((a, b)) => a
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .zip(b.trim().parse::<u16>().ok()),
+                None => s.trim().parse::<u16>().ok().map(|c| (c, c)),
+            };
+            match parsed {
+                Some((lo, hi)) if lo <= hi => ranges.push((lo, hi)),
+                _ => warnings.push(format!(
+                    "accessLog.filters.statusCodes: {s:?} is not a code or a range like \"400-499\"; ignored"
+                )),
+            }
+        }
+        let header_mode = |s: &str, field: &str, warnings: &mut Vec<String>| match s
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "keep" => Some(HeaderMode::Keep),
+            "drop" => Some(HeaderMode::Drop),
+            "redact" => Some(HeaderMode::Redact),
+            other => {
+                warnings.push(format!(
+                    "{field}: unknown mode {other:?} (keep, drop, redact)"
+                ));
+                None
+            }
+        };
+        let header_default = header_mode(
+            &c.fields.headers.default_mode,
+            "accessLog.fields.headers.defaultMode",
+            &mut warnings,
+        )
+        .unwrap_or(HeaderMode::Drop);
+        let mut header_modes = Vec::new();
+        for (name, mode) in &c.fields.headers.names {
+            if let Some(m) = header_mode(
+                mode,
+                &format!("accessLog.fields.headers.names.{name}"),
+                &mut warnings,
+            ) {
+                header_modes.push((name.to_ascii_lowercase(), m));
+            }
+        }
+        let fields_keep = !c.fields.default_mode.eq_ignore_ascii_case("drop");
+        let field_modes = c
+            .fields
+            .names
+            .iter()
+            .map(|(k, v)| (k.clone(), !v.eq_ignore_ascii_case("drop")))
+            .collect();
+        let settings = Settings {
+            file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
+            format,
+            queue: usize::try_from(c.buffering_size).unwrap_or(0).max(4096),
+            add_internals: c.add_internals,
+            status: (!ranges.is_empty()).then_some(StatusFilter(ranges)),
+            retry_attempts: c.filters.retry_attempts,
+            min_duration: c.filters.min_duration.to_std_nonzero(),
+            fields_keep,
+            field_modes,
+            header_default,
+            header_modes,
+        };
+        (settings, warnings)
+    }
+
+    /// Whether field `name` is written.
+    pub fn keeps_field(&self, name: &str) -> bool {
+        self.field_modes
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(self.fields_keep, |(_, keep)| *keep)
+    }
+
+    /// The mode of header `name`. Authorization, Proxy-Authorization and Cookie are
+    /// redacted unless named explicitly: a `keep` default must not leak credentials.
+    pub fn header_mode(&self, name: &str) -> HeaderMode {
+        if let Some((_, m)) = self
+            .header_modes
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        {
+            return *m;
+        }
+        let sensitive = [
+            "authorization",
+            "proxy-authorization",
+            "cookie",
+            "set-cookie",
+        ]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name));
+        match self.header_default {
+            HeaderMode::Keep if sensitive => HeaderMode::Redact,
+            m => m,
+        }
+    }
+
+    /// Whether headers are captured at all.
+    fn wants_headers(&self) -> bool {
+        self.header_default != HeaderMode::Drop
+            || self
+                .header_modes
+                .iter()
+                .any(|(_, m)| *m != HeaderMode::Drop)
+    }
+
+    /// Whether a finished request is logged, as Traefik decides: no filter logs all;
+    /// otherwise any matching filter does.
+    pub fn keep(&self, status: u16, duration: Duration, retries: u32) -> bool {
+        if self.status.is_none() && !self.retry_attempts && self.min_duration.is_none() {
+            return true;
+        }
+        self.status.as_ref().is_some_and(|f| f.matches(status))
+            || (self.retry_attempts && retries > 0)
+            || self.min_duration.is_some_and(|m| duration > m)
+    }
+
+    /// The headers of `map` as logged (name, value), per the header modes.
+    fn headers(&self, map: &HeaderMap) -> Vec<(String, String)> {
+        if !self.wants_headers() {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for name in map.keys() {
+            let value = match self.header_mode(name.as_str()) {
+                HeaderMode::Drop => continue,
+                HeaderMode::Redact => "REDACTED".to_owned(),
+                HeaderMode::Keep => map
+                    .get_all(name)
+                    .iter()
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            };
+            out.push((canonical_header(name.as_str()), value));
+        }
+        out
+    }
+}
+
+/// `content-type` → `Content-Type`, as Go prints header names.
+fn canonical_header(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = true;
+    for c in name.chars() {
+        if upper {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        upper = c == '-';
+    }
+    out
+}
+
+/// What is known of a request when it arrives.
+#[derive(Debug)]
+pub struct Capture {
+    pub(crate) start: SystemTime,
+    pub(crate) client: SocketAddr,
+    pub(crate) method: Method,
+    pub(crate) uri: String,
+    pub(crate) version: Version,
+    pub(crate) host: String,
+    pub(crate) tls: bool,
+    pub(crate) referer: Option<String>,
+    pub(crate) user_agent: Option<String>,
+    pub(crate) request_headers: Vec<(String, String)>,
+    pub(crate) content_length: u64,
+    pub(crate) entrypoint: Arc<str>,
+}
+
+/// A finished request, ready to format.
+#[derive(Debug)]
+pub struct Record {
+    pub(crate) capture: Capture,
+    pub(crate) duration: Duration,
+    pub(crate) router: Option<Arc<str>>,
+    pub(crate) service: Option<Arc<str>>,
+    pub(crate) service_url: Option<Arc<str>>,
+    pub(crate) origin_status: Option<u16>,
+    pub(crate) status: u16,
+    pub(crate) size: u64,
+    pub(crate) count: u64,
+    pub(crate) response_headers: Vec<(String, String)>,
+}
+
+/// The access logger the entrypoints share.
+pub struct AccessLogger {
+    settings: Arc<Settings>,
+    writer: Writer,
+    metrics: Option<Arc<Metrics>>,
+}
+
+impl std::fmt::Debug for AccessLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessLogger")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AccessLogger {
+    /// Starts the writer thread. Fails when the file cannot be opened.
+    pub fn start(settings: Settings, metrics: Option<Arc<Metrics>>) -> std::io::Result<Self> {
+        let settings = Arc::new(settings);
+        let writer = Writer::start(settings.clone())?;
+        Ok(AccessLogger {
+            settings,
+            writer,
+            metrics,
+        })
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Reopens the file (after logrotate moved it; SIGUSR1).
+    pub fn reopen(&self) {
+        self.writer.reopen();
+    }
+
+    /// Captures the request side of a log line.
+    pub(crate) fn capture(
+        &self,
+        parts: &http::request::Parts,
+        client: SocketAddr,
+        tls: bool,
+        entrypoint: &Arc<str>,
+    ) -> Capture {
+        let h = &parts.headers;
+        let text = |name: http::header::HeaderName| {
+            h.get(name)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        let host = text(http::header::HOST)
+            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+            .unwrap_or_default();
+        Capture {
+            start: SystemTime::now(),
+            client,
+            method: parts.method.clone(),
+            uri: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
+            version: parts.version,
+            host,
+            tls,
+            referer: text(http::header::REFERER),
+            user_agent: text(http::header::USER_AGENT),
+            request_headers: self.settings.headers(h),
+            content_length: content_length(h),
+            entrypoint: entrypoint.clone(),
+        }
+    }
+
+    /// Queues a finished request if the filters keep it; drops it (counted) when the
+    /// writer is behind.
+    pub(crate) fn log(&self, record: Record, response_headers: &HeaderMap) {
+        if !self.settings.keep(record.status, record.duration, 0) {
+            return;
+        }
+        let mut record = record;
+        record.response_headers = self.settings.headers(response_headers);
+        if !self.writer.send(Box::new(record))
+            && let Some(m) = &self.metrics
+        {
+            m.log_line_dropped();
+        }
+    }
+}
+
+/// The request's `Content-Length`, or 0.
+pub(crate) fn content_length(h: &HeaderMap) -> u64 {
+    h.get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(yaml_default: &str, names: &[(&str, &str)]) -> Settings {
+        let mut c = AccessLogConfig::default();
+        c.fields.headers.default_mode = yaml_default.into();
+        for (k, v) in names {
+            c.fields.headers.names.insert((*k).into(), (*v).into());
+        }
+        Settings::from_static(&c).0
+    }
+
+    #[test]
+    fn credentials_are_redacted_unless_named() {
+        let s = settings("keep", &[]);
+        assert_eq!(s.header_mode("Authorization"), HeaderMode::Redact);
+        assert_eq!(s.header_mode("cookie"), HeaderMode::Redact);
+        assert_eq!(s.header_mode("User-Agent"), HeaderMode::Keep);
+        let s = settings("keep", &[("Authorization", "keep")]);
+        assert_eq!(s.header_mode("authorization"), HeaderMode::Keep);
+        let s = settings("drop", &[("X-Id", "redact")]);
+        assert_eq!(s.header_mode("x-id"), HeaderMode::Redact);
+        assert_eq!(s.header_mode("user-agent"), HeaderMode::Drop);
+    }
+
+    #[test]
+    fn filters_match_like_traefik() {
+        let mut c = AccessLogConfig::default();
+        c.filters.status_codes = vec!["200".into(), "500-599".into(), "x".into()];
+        let (s, warnings) = Settings::from_static(&c);
+        assert_eq!(warnings.len(), 1);
+        assert!(s.keep(200, Duration::ZERO, 0));
+        assert!(s.keep(503, Duration::ZERO, 0));
+        assert!(!s.keep(404, Duration::ZERO, 0));
+        let (all, _) = Settings::from_static(&AccessLogConfig::default());
+        assert!(all.keep(404, Duration::ZERO, 0));
+    }
+
+    #[test]
+    fn header_names_print_like_go() {
+        assert_eq!(canonical_header("x-forwarded-for"), "X-Forwarded-For");
+    }
+}

@@ -1,0 +1,158 @@
+//! Label values as Traefik computes them: method and protocol of a request, packed into a
+//! small key so a series is found without hashing strings.
+
+use http::header::{ACCEPT, CONTENT_TYPE, UPGRADE};
+use http::{HeaderMap, Method};
+
+/// Methods with their own label value; anything else is `EXTENSION_METHOD`, which keeps
+/// the label set bounded whatever clients send.
+const METHODS: [&str; 10] = [
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    "EXTENSION_METHOD",
+];
+
+/// The `protocol` label values.
+const PROTOCOLS: [&str; 5] = ["http", "websocket", "sse", "grpc", "grpc-web"];
+
+/// Index of `method` in the method label table.
+pub fn method_index(method: &Method) -> u8 {
+    match *method {
+        Method::GET => 0,
+        Method::HEAD => 1,
+        Method::POST => 2,
+        Method::PUT => 3,
+        Method::DELETE => 4,
+        Method::CONNECT => 5,
+        Method::OPTIONS => 6,
+        Method::TRACE => 7,
+        Method::PATCH => 8,
+        _ => 9,
+    }
+}
+
+/// The method label for an index from [`method_index`].
+pub fn method_label(index: u8) -> &'static str {
+    METHODS
+        .get(usize::from(index))
+        .copied()
+        .unwrap_or("EXTENSION_METHOD")
+}
+
+/// Index of the request's protocol: `websocket` for an Upgrade to websocket, `grpc-web`
+/// and `grpc` by content type, `sse` when the client accepts an event stream, else `http`.
+pub fn protocol_index(headers: &HeaderMap) -> u8 {
+    if headers
+        .get(UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        return 1;
+    }
+    if let Some(ct) = headers.get(CONTENT_TYPE).map(|v| v.as_bytes()) {
+        if starts_with_ignore_case(ct, b"application/grpc-web") {
+            return 4;
+        }
+        if starts_with_ignore_case(ct, b"application/grpc") {
+            return 3;
+        }
+    }
+    if headers
+        .get(ACCEPT)
+        .is_some_and(|v| starts_with_ignore_case(v.as_bytes(), b"text/event-stream"))
+    {
+        return 2;
+    }
+    0
+}
+
+/// The protocol label for an index from [`protocol_index`].
+pub fn protocol_label(index: u8) -> &'static str {
+    PROTOCOLS.get(usize::from(index)).copied().unwrap_or("http")
+}
+
+fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
+    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+}
+
+/// A series key: status code, method and protocol packed in 32 bits. Never 0 (codes
+/// start at 100), so 0 marks an empty slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeriesKey(pub u32);
+
+impl SeriesKey {
+    /// Packs the three labels.
+    pub fn new(code: u16, method: u8, protocol: u8) -> Self {
+        SeriesKey((u32::from(code) << 16) | (u32::from(method) << 8) | u32::from(protocol))
+    }
+
+    /// The status code.
+    pub fn code(self) -> u16 {
+        u16::try_from(self.0 >> 16).unwrap_or(0)
+    }
+
+    /// The method label.
+    pub fn method(self) -> &'static str {
+        method_label(u8::try_from((self.0 >> 8) & 0xff).unwrap_or(9))
+    }
+
+    /// The protocol label.
+    pub fn protocol(self) -> &'static str {
+        protocol_label(u8::try_from(self.0 & 0xff).unwrap_or(0))
+    }
+}
+
+/// Escapes a label value for the text exposition format (backslash, quote, newline).
+pub fn escape(value: &str, out: &mut String) {
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_round_trips() {
+        let k = SeriesKey::new(503, method_index(&Method::PATCH), 3);
+        assert_eq!(k.code(), 503);
+        assert_eq!(k.method(), "PATCH");
+        assert_eq!(k.protocol(), "grpc");
+        let other = Method::from_bytes(b"PURGE").unwrap_or(Method::GET);
+        assert_eq!(method_label(method_index(&other)), "EXTENSION_METHOD");
+    }
+
+    #[test]
+    fn protocols_from_headers() {
+        let mut h = HeaderMap::new();
+        assert_eq!(protocol_label(protocol_index(&h)), "http");
+        h.insert(ACCEPT, http::HeaderValue::from_static("text/event-stream"));
+        assert_eq!(protocol_label(protocol_index(&h)), "sse");
+        h.insert(
+            CONTENT_TYPE,
+            http::HeaderValue::from_static("application/grpc+proto"),
+        );
+        assert_eq!(protocol_label(protocol_index(&h)), "grpc");
+        h.insert(UPGRADE, http::HeaderValue::from_static("WebSocket"));
+        assert_eq!(protocol_label(protocol_index(&h)), "websocket");
+    }
+
+    #[test]
+    fn escapes_label_values() {
+        let mut s = String::new();
+        escape("a\"b\\c\nd", &mut s);
+        assert_eq!(s, "a\\\"b\\\\c\\nd");
+    }
+}

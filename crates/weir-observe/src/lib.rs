@@ -1,0 +1,15 @@
+//! weir's observability: the Prometheus metrics registry with Traefik's metric families,
+//! per-request observation (metrics and access log) and the access log writer.
+//!
+//! The request path only touches atomics: metric handles for routers and services are
+//! resolved when a configuration is compiled ([`Metrics::route_handles`]) and carried by
+//! the route; a request records into them when its response body is done.
+
+pub mod access;
+pub mod labels;
+pub mod metrics;
+mod probe;
+mod time;
+
+pub use metrics::{Metrics, MetricsConfig, RouteHandles, SeriesSet};
+pub use probe::{ConnectionGuard, Metered, Observer, Probe, ServiceUrl};

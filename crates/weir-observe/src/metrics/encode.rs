@@ -1,0 +1,229 @@
+//! The Prometheus text exposition format (version 0.0.4).
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use super::{Metrics, SeriesSet, SeriesSnapshot, label, lock};
+
+/// The family kinds of one scope (entrypoint, router, service).
+struct Scope<'a> {
+    name: &'a str,
+    what: &'a str,
+}
+
+pub(super) fn encode(m: &Metrics) -> String {
+    let p = &m.config.prefix;
+    let mut out = String::with_capacity(4096);
+
+    header(
+        &mut out,
+        p,
+        "config_reloads_total",
+        "counter",
+        "Configuration reloads.",
+    );
+    let _ = writeln!(
+        out,
+        "{p}_config_reloads_total {}",
+        m.reloads.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
+        p,
+        "config_last_reload_success",
+        "gauge",
+        "Last successful configuration reload, as a Unix timestamp.",
+    );
+    let _ = writeln!(
+        out,
+        "{p}_config_last_reload_success {}",
+        m.last_reload_success.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
+        p,
+        "open_connections",
+        "gauge",
+        "Open connections per entrypoint.",
+    );
+    for ep in &m.entrypoints {
+        let _ = writeln!(
+            out,
+            "{p}_open_connections{{{},protocol=\"TCP\"}} {}",
+            label("entrypoint", &ep.name),
+            ep.open.load(Ordering::Relaxed).max(0)
+        );
+    }
+    header(
+        &mut out,
+        p,
+        "accesslog_lines_dropped_total",
+        "counter",
+        "Access log lines dropped because the writer fell behind.",
+    );
+    let _ = writeln!(
+        out,
+        "{p}_accesslog_lines_dropped_total {}",
+        m.log_dropped.load(Ordering::Relaxed)
+    );
+
+    if m.config.entrypoints {
+        let sets: Vec<Arc<SeriesSet>> = m.entrypoints.iter().map(|e| e.series.clone()).collect();
+        scope(
+            &mut out,
+            m,
+            &Scope {
+                name: "entrypoint",
+                what: "entrypoint",
+            },
+            &sets,
+        );
+    }
+    if m.config.routers {
+        let sets = sorted_sets(&m.routers);
+        scope(
+            &mut out,
+            m,
+            &Scope {
+                name: "router",
+                what: "router",
+            },
+            &sets,
+        );
+    }
+    if m.config.services {
+        let sets = sorted_sets(&m.services);
+        scope(
+            &mut out,
+            m,
+            &Scope {
+                name: "service",
+                what: "service",
+            },
+            &sets,
+        );
+        header(
+            &mut out,
+            p,
+            "service_server_up",
+            "gauge",
+            "Whether a service's server is up (1) or down (0).",
+        );
+        let servers = lock(&m.servers).as_ref().map(|f| f()).unwrap_or_default();
+        for (service, url, up) in servers {
+            let _ = writeln!(
+                out,
+                "{p}_service_server_up{{{},{}}} {}",
+                label("service", &service),
+                label("url", &url),
+                u8::from(up)
+            );
+        }
+    }
+    out
+}
+
+fn sorted_sets(
+    map: &std::sync::Mutex<std::collections::HashMap<String, Arc<SeriesSet>>>,
+) -> Vec<Arc<SeriesSet>> {
+    let mut v: Vec<(String, Arc<SeriesSet>)> = lock(map)
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.into_iter().map(|(_, s)| s).collect()
+}
+
+fn header(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {prefix}_{name} {help}");
+    let _ = writeln!(out, "# TYPE {prefix}_{name} {kind}");
+}
+
+fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet>]) {
+    let p = &m.config.prefix;
+    let n = scope.name;
+    let snaps: Vec<(&str, Vec<SeriesSnapshot>)> =
+        sets.iter().map(|s| (s.labels(), s.snapshot())).collect();
+    let labels = |s: &SeriesSnapshot, fixed: &str| {
+        format!(
+            "code=\"{}\",method=\"{}\",protocol=\"{}\",{fixed}",
+            s.key.code(),
+            s.key.method(),
+            s.key.protocol()
+        )
+    };
+
+    header(
+        out,
+        p,
+        &format!("{n}_requests_total"),
+        "counter",
+        &format!("Requests per {}.", scope.what),
+    );
+    for (fixed, series) in &snaps {
+        for s in series {
+            let _ = writeln!(
+                out,
+                "{p}_{n}_requests_total{{{}}} {}",
+                labels(s, fixed),
+                s.count
+            );
+        }
+    }
+    header(
+        out,
+        p,
+        &format!("{n}_request_duration_seconds"),
+        "histogram",
+        &format!("Request durations per {}, in seconds.", scope.what),
+    );
+    for (fixed, series) in &snaps {
+        for s in series {
+            let l = labels(s, fixed);
+            for (bound, count) in m.config.buckets.iter().zip(&s.cumulative) {
+                let _ = writeln!(
+                    out,
+                    "{p}_{n}_request_duration_seconds_bucket{{{l},le=\"{bound}\"}} {count}"
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{p}_{n}_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
+                s.count
+            );
+            let _ = writeln!(
+                out,
+                "{p}_{n}_request_duration_seconds_sum{{{l}}} {}",
+                s.sum_seconds
+            );
+            let _ = writeln!(
+                out,
+                "{p}_{n}_request_duration_seconds_count{{{l}}} {}",
+                s.count
+            );
+        }
+    }
+    for (family, pick, help) in [
+        ("requests_bytes_total", 0, "Request body bytes"),
+        ("responses_bytes_total", 1, "Response body bytes"),
+    ] {
+        header(
+            out,
+            p,
+            &format!("{n}_{family}"),
+            "counter",
+            &format!("{help} per {}.", scope.what),
+        );
+        for (fixed, series) in &snaps {
+            for s in series {
+                let v = if pick == 0 {
+                    s.request_bytes
+                } else {
+                    s.response_bytes
+                };
+                let _ = writeln!(out, "{p}_{n}_{family}{{{}}} {v}", labels(s, fixed));
+            }
+        }
+    }
+}

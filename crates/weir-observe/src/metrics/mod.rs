@@ -1,0 +1,278 @@
+//! The metrics registry: Traefik's Prometheus families under a configurable prefix.
+
+mod encode;
+mod series;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use weir_config::static_config::Prometheus;
+
+pub use series::{SLOTS, SeriesSet, SeriesSnapshot};
+
+use crate::labels::escape;
+
+/// What to record and how to name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsConfig {
+    /// Name prefix (`weir`; `traefik` gives Traefik's exact names).
+    pub prefix: String,
+    /// Histogram upper bounds in seconds, ascending.
+    pub buckets: Vec<f64>,
+    /// Export entrypoint families (`addEntryPointsLabels`).
+    pub entrypoints: bool,
+    /// Export router families (`addRoutersLabels`).
+    pub routers: bool,
+    /// Export service families (`addServicesLabels`).
+    pub services: bool,
+    /// Count requests to internal routers (`metrics.addInternals`).
+    pub add_internals: bool,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self::from_static(&Prometheus::default(), false)
+    }
+}
+
+impl MetricsConfig {
+    /// From `metrics.prometheus` and `metrics.addInternals`. Buckets are sorted, and
+    /// non-finite ones dropped; an empty list gets Traefik's defaults.
+    pub fn from_static(p: &Prometheus, add_internals: bool) -> Self {
+        let mut buckets: Vec<f64> = p
+            .buckets
+            .iter()
+            .copied()
+            .filter(|b| b.is_finite())
+            .collect();
+        buckets.sort_by(f64::total_cmp);
+        buckets.dedup();
+        if buckets.is_empty() {
+            buckets = vec![0.1, 0.3, 1.2, 5.0];
+        }
+        let prefix = if p.prefix.trim().is_empty() {
+            "weir".to_owned()
+        } else {
+            p.prefix.trim().to_owned()
+        };
+        MetricsConfig {
+            prefix,
+            buckets,
+            entrypoints: p.add_entry_points_labels,
+            routers: p.add_routers_labels,
+            services: p.add_services_labels,
+            add_internals,
+        }
+    }
+}
+
+/// The metric handles a compiled route carries, resolved once per configuration so a
+/// request records with a few atomic additions.
+#[derive(Debug, Clone, Default)]
+pub struct RouteHandles {
+    /// The router's series (`router`, `service` labels).
+    pub router: Option<Arc<SeriesSet>>,
+    /// The service's series.
+    pub service: Option<Arc<SeriesSet>>,
+    /// The qualified service name (for the access log).
+    pub service_name: Arc<str>,
+    /// The router is one of weir's own (ping, API, metrics): not recorded or logged
+    /// unless `addInternals`.
+    pub internal: bool,
+}
+
+/// One entrypoint's series and open connection gauge.
+#[derive(Debug)]
+pub struct EntrypointMetrics {
+    name: String,
+    series: Arc<SeriesSet>,
+    open: AtomicI64,
+}
+
+impl EntrypointMetrics {
+    /// Its series.
+    pub fn series(&self) -> &Arc<SeriesSet> {
+        &self.series
+    }
+
+    /// One more open connection.
+    pub fn connection_opened(&self) {
+        self.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One fewer open connection.
+    pub fn connection_closed(&self) {
+        self.open.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// `(service, server URL, up)` triples, asked for at each scrape.
+pub type ServerSource = Box<dyn Fn() -> Vec<(String, String, bool)> + Send + Sync>;
+
+/// The registry.
+pub struct Metrics {
+    config: MetricsConfig,
+    entrypoints: Vec<EntrypointMetrics>,
+    routers: Mutex<HashMap<String, Arc<SeriesSet>>>,
+    services: Mutex<HashMap<String, Arc<SeriesSet>>>,
+    reloads: AtomicU64,
+    last_reload_success: AtomicU64,
+    log_dropped: AtomicU64,
+    servers: Mutex<Option<ServerSource>>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// A registry for the entrypoints named in table order.
+    pub fn new(config: MetricsConfig, entrypoints: &[String]) -> Self {
+        let entrypoints = entrypoints
+            .iter()
+            .map(|name| EntrypointMetrics {
+                name: name.clone(),
+                series: Arc::new(SeriesSet::new(label("entrypoint", name), &config.buckets)),
+                open: AtomicI64::new(0),
+            })
+            .collect();
+        Metrics {
+            config,
+            entrypoints,
+            routers: Mutex::new(HashMap::new()),
+            services: Mutex::new(HashMap::new()),
+            reloads: AtomicU64::new(0),
+            last_reload_success: AtomicU64::new(0),
+            log_dropped: AtomicU64::new(0),
+            servers: Mutex::new(None),
+        }
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &MetricsConfig {
+        &self.config
+    }
+
+    /// Entrypoint `index` (table order).
+    pub fn entrypoint(&self, index: usize) -> Option<&EntrypointMetrics> {
+        self.entrypoints.get(index)
+    }
+
+    /// Handles for router `router` (qualified) using service `service`; `internal` for
+    /// weir's own routers. Called when a configuration is compiled; the series of a router
+    /// that keeps its name and service continue counting across reloads.
+    pub fn route_handles(&self, router: &str, service: &str, internal: bool) -> RouteHandles {
+        let mut handles = RouteHandles {
+            service_name: Arc::from(service),
+            internal,
+            ..RouteHandles::default()
+        };
+        if internal && !self.config.add_internals {
+            return handles;
+        }
+        let router_labels = format!("{},{}", label("router", router), label("service", service));
+        let mut routers = lock(&self.routers);
+        let set = routers
+            .entry(router.to_owned())
+            .and_modify(|s| {
+                if s.labels() != router_labels {
+                    *s = Arc::new(SeriesSet::new(router_labels.clone(), &self.config.buckets));
+                }
+            })
+            .or_insert_with(|| {
+                Arc::new(SeriesSet::new(router_labels.clone(), &self.config.buckets))
+            });
+        handles.router = Some(set.clone());
+        drop(routers);
+        let set = lock(&self.services)
+            .entry(service.to_owned())
+            .or_insert_with(|| {
+                Arc::new(SeriesSet::new(
+                    label("service", service),
+                    &self.config.buckets,
+                ))
+            })
+            .clone();
+        handles.service = Some(set);
+        handles
+    }
+
+    /// Forgets the routers and services a new configuration no longer has, so their
+    /// series leave the output (bounded cardinality).
+    pub fn retain(&self, router: impl Fn(&str) -> bool, service: impl Fn(&str) -> bool) {
+        lock(&self.routers).retain(|k, _| router(k));
+        lock(&self.services).retain(|k, _| service(k));
+    }
+
+    /// Counts a configuration reload; `success` also stamps the last-success gauge.
+    pub fn config_reloaded(&self, success: bool) {
+        self.reloads.fetch_add(1, Ordering::Relaxed);
+        if success {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0);
+            self.last_reload_success.store(now, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts an access-log line dropped because the writer was behind.
+    pub fn log_line_dropped(&self) {
+        self.log_dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Access-log lines dropped so far.
+    pub fn log_lines_dropped(&self) -> u64 {
+        self.log_dropped.load(Ordering::Relaxed)
+    }
+
+    /// Sets where `service_server_up` comes from.
+    pub fn set_server_source(&self, source: ServerSource) {
+        *lock(&self.servers) = Some(source);
+    }
+
+    /// Per-router series snapshots, by router name (for the dashboard).
+    pub fn router_snapshots(&self) -> Vec<(String, Vec<SeriesSnapshot>)> {
+        snapshots(&self.routers)
+    }
+
+    /// Per-service series snapshots, by service name (for the dashboard).
+    pub fn service_snapshots(&self) -> Vec<(String, Vec<SeriesSnapshot>)> {
+        snapshots(&self.services)
+    }
+
+    /// The text exposition of every family.
+    pub fn encode(&self) -> String {
+        encode::encode(self)
+    }
+}
+
+fn snapshots(map: &Mutex<HashMap<String, Arc<SeriesSet>>>) -> Vec<(String, Vec<SeriesSnapshot>)> {
+    let sets: Vec<(String, Arc<SeriesSet>)> = lock(map)
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut out: Vec<_> = sets.into_iter().map(|(k, v)| (k, v.snapshot())).collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// `name="value"` with the value escaped.
+fn label(name: &str, value: &str) -> String {
+    let mut s = String::with_capacity(name.len() + value.len() + 3);
+    s.push_str(name);
+    s.push_str("=\"");
+    escape(value, &mut s);
+    s.push('"');
+    s
+}

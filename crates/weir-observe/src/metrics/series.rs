@@ -1,0 +1,227 @@
+//! A lock-free set of series sharing one set of fixed labels (one entrypoint, router or
+//! service): counters and a histogram per (code, method, protocol).
+//!
+//! Slots are allocated when the set is created; a request finds its slot by probing a few
+//! atomics and claims an empty one with a compare-and-swap. Only when every slot is taken
+//! (more than [`SLOTS`] label combinations on one router) does a request take a mutex.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::labels::SeriesKey;
+
+/// Label combinations held without locking, per set.
+pub const SLOTS: usize = 32;
+
+/// One (code, method, protocol) series: request count, bytes and duration histogram.
+#[derive(Debug)]
+pub struct Slot {
+    key: AtomicU32,
+    count: AtomicU64,
+    sum_nanos: AtomicU64,
+    request_bytes: AtomicU64,
+    response_bytes: AtomicU64,
+    /// Non-cumulative counts per bucket upper bound; the +Inf bucket is `count`.
+    buckets: Box<[AtomicU64]>,
+}
+
+impl Slot {
+    fn new(buckets: usize) -> Self {
+        Slot {
+            key: AtomicU32::new(0),
+            count: AtomicU64::new(0),
+            sum_nanos: AtomicU64::new(0),
+            request_bytes: AtomicU64::new(0),
+            response_bytes: AtomicU64::new(0),
+            buckets: (0..buckets).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn record(&self, bounds: &[u64], nanos: u64, request_bytes: u64, response_bytes: u64) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+        if request_bytes > 0 {
+            self.request_bytes
+                .fetch_add(request_bytes, Ordering::Relaxed);
+        }
+        if response_bytes > 0 {
+            self.response_bytes
+                .fetch_add(response_bytes, Ordering::Relaxed);
+        }
+        if let Some(i) = bounds.iter().position(|&b| nanos <= b) {
+            self.buckets[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A snapshot of one series, for exposition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesSnapshot {
+    /// Its labels.
+    pub key: SeriesKey,
+    /// Requests.
+    pub count: u64,
+    /// Sum of durations in seconds.
+    pub sum_seconds: f64,
+    /// Request body bytes.
+    pub request_bytes: u64,
+    /// Response body bytes.
+    pub response_bytes: u64,
+    /// Cumulative bucket counts, one per bound (the +Inf bucket is `count`).
+    pub cumulative: Vec<u64>,
+}
+
+/// The series of one entrypoint, router or service.
+#[derive(Debug)]
+pub struct SeriesSet {
+    /// The fixed labels, rendered (`router="a@file",service="b@file"`).
+    labels: Box<str>,
+    /// Bucket upper bounds in nanoseconds.
+    bounds: Box<[u64]>,
+    slots: Box<[Slot]>,
+    overflow: Mutex<Vec<Slot>>,
+}
+
+impl SeriesSet {
+    /// A set with the rendered `labels` and histogram `bounds` (seconds, ascending).
+    pub fn new(labels: String, bounds: &[f64]) -> Self {
+        let bounds: Box<[u64]> = bounds.iter().map(|&s| seconds_to_nanos(s)).collect();
+        SeriesSet {
+            labels: labels.into_boxed_str(),
+            slots: (0..SLOTS).map(|_| Slot::new(bounds.len())).collect(),
+            bounds,
+            overflow: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The rendered fixed labels.
+    pub fn labels(&self) -> &str {
+        &self.labels
+    }
+
+    /// Records one request.
+    pub fn record(
+        &self,
+        key: SeriesKey,
+        duration: Duration,
+        request_bytes: u64,
+        response_bytes: u64,
+    ) {
+        let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+        let start = (key.0.wrapping_mul(0x9E37_79B9) >> 27) as usize % SLOTS;
+        for step in 0..SLOTS {
+            let slot = &self.slots[(start + step) % SLOTS];
+            let current = slot.key.load(Ordering::Acquire);
+            if current == key.0 {
+                slot.record(&self.bounds, nanos, request_bytes, response_bytes);
+                return;
+            }
+            if current == 0 {
+                match slot
+                    .key
+                    .compare_exchange(0, key.0, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => {
+                        slot.record(&self.bounds, nanos, request_bytes, response_bytes);
+                        return;
+                    }
+                    Err(taken) if taken == key.0 => {
+                        slot.record(&self.bounds, nanos, request_bytes, response_bytes);
+                        return;
+                    }
+                    Err(_) => continue,
+                }
+            }
+        }
+        let mut overflow = self.overflow.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = overflow
+            .iter()
+            .find(|s| s.key.load(Ordering::Relaxed) == key.0)
+        {
+            slot.record(&self.bounds, nanos, request_bytes, response_bytes);
+            return;
+        }
+        let slot = Slot::new(self.bounds.len());
+        slot.key.store(key.0, Ordering::Relaxed);
+        slot.record(&self.bounds, nanos, request_bytes, response_bytes);
+        overflow.push(slot);
+    }
+
+    /// Every series with at least one request, ordered by key.
+    pub fn snapshot(&self) -> Vec<SeriesSnapshot> {
+        let mut out = Vec::new();
+        let mut take = |slot: &Slot| {
+            let key = slot.key.load(Ordering::Acquire);
+            if key == 0 {
+                return;
+            }
+            let mut running = 0;
+            let cumulative = slot
+                .buckets
+                .iter()
+                .map(|b| {
+                    running += b.load(Ordering::Relaxed);
+                    running
+                })
+                .collect();
+            out.push(SeriesSnapshot {
+                key: SeriesKey(key),
+                count: slot.count.load(Ordering::Relaxed),
+                sum_seconds: slot.sum_nanos.load(Ordering::Relaxed) as f64 / 1e9,
+                request_bytes: slot.request_bytes.load(Ordering::Relaxed),
+                response_bytes: slot.response_bytes.load(Ordering::Relaxed),
+                cumulative,
+            });
+        };
+        for slot in self.slots.iter() {
+            take(slot);
+        }
+        for slot in self
+            .overflow
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            take(slot);
+        }
+        out.retain(|s| s.count > 0);
+        out.sort_by_key(|s| s.key.0);
+        out
+    }
+}
+
+fn seconds_to_nanos(s: f64) -> u64 {
+    if s.is_nan() || s <= 0.0 {
+        0
+    } else if s >= 1.8e10 {
+        u64::MAX
+    } else {
+        (s * 1e9) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_into_buckets_and_overflows() {
+        let set = SeriesSet::new(String::new(), &[0.1, 0.3, 1.2, 5.0]);
+        let k = SeriesKey::new(200, 0, 0);
+        set.record(k, Duration::from_millis(50), 10, 20);
+        set.record(k, Duration::from_millis(200), 0, 5);
+        set.record(k, Duration::from_secs(9), 0, 0);
+        for code in 0..(SLOTS as u16 + 5) {
+            set.record(SeriesKey::new(300 + code, 1, 0), Duration::ZERO, 0, 0);
+        }
+        let snap = set.snapshot();
+        assert_eq!(snap.len(), SLOTS + 6);
+        let s = snap.iter().find(|s| s.key == k).cloned();
+        let s = s.unwrap_or_else(|| panic!("series missing"));
+        assert_eq!(s.count, 3);
+        assert_eq!(s.cumulative, vec![1, 2, 2, 2]);
+        assert_eq!((s.request_bytes, s.response_bytes), (10, 25));
+        assert!((s.sum_seconds - 9.25).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,273 @@
+//! Observing one request: [`Observer::begin`] when it arrives, [`Probe::finish`] when the
+//! response head is ready; the numbers are recorded when the response body is done (or
+//! dropped), so durations and byte counts cover the whole exchange.
+
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::Response;
+use http_body::{Body, Frame, SizeHint};
+
+use crate::access::{AccessLogger, Capture, Record, content_length};
+use crate::labels::{SeriesKey, method_index, protocol_index};
+use crate::metrics::{Metrics, RouteHandles, SeriesSet};
+
+/// The upstream server that answered, put in the response's extensions by the load
+/// balancer (for the access log's `ServiceURL` and `OriginStatus`).
+#[derive(Debug, Clone)]
+pub struct ServiceUrl(pub Arc<str>);
+
+/// Metrics and access log, shared by every entrypoint.
+#[derive(Debug)]
+pub struct Observer {
+    metrics: Option<Arc<Metrics>>,
+    access: Option<AccessLogger>,
+    requests: AtomicU64,
+}
+
+impl Observer {
+    /// An observer recording into `metrics` and logging to `access` (either may be off).
+    pub fn new(metrics: Option<Arc<Metrics>>, access: Option<AccessLogger>) -> Self {
+        Observer {
+            metrics,
+            access,
+            requests: AtomicU64::new(0),
+        }
+    }
+
+    /// The metrics registry, if on.
+    pub fn metrics(&self) -> Option<&Arc<Metrics>> {
+        self.metrics.as_ref()
+    }
+
+    /// The access logger, if on.
+    pub fn access_log(&self) -> Option<&AccessLogger> {
+        self.access.as_ref()
+    }
+
+    /// Counts an open connection on entrypoint `index` until the guard drops.
+    pub fn connection(&self, index: usize) -> Option<ConnectionGuard> {
+        let m = self.metrics.as_ref()?;
+        m.entrypoint(index)?.connection_opened();
+        Some(ConnectionGuard {
+            metrics: m.clone(),
+            index,
+        })
+    }
+
+    /// Starts observing a request that arrived on entrypoint `index` (named `entrypoint`).
+    /// Call before the request's headers are rewritten.
+    pub fn begin(
+        self: &Arc<Self>,
+        index: usize,
+        entrypoint: &Arc<str>,
+        parts: &http::request::Parts,
+        client: SocketAddr,
+        tls: bool,
+    ) -> Probe {
+        let entry = self
+            .metrics
+            .as_ref()
+            .and_then(|m| m.entrypoint(index))
+            .map(|e| e.series().clone());
+        Probe {
+            observer: self.clone(),
+            start: Instant::now(),
+            method: method_index(&parts.method),
+            protocol: protocol_index(&parts.headers),
+            request_bytes: content_length(&parts.headers),
+            entry,
+            route: None,
+            router: None,
+            capture: self
+                .access
+                .as_ref()
+                .map(|a| Box::new(a.capture(parts, client, tls, entrypoint))),
+        }
+    }
+}
+
+/// Decrements the open connection gauge when dropped.
+#[derive(Debug)]
+pub struct ConnectionGuard {
+    metrics: Arc<Metrics>,
+    index: usize,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        if let Some(e) = self.metrics.entrypoint(self.index) {
+            e.connection_closed();
+        }
+    }
+}
+
+/// One request being observed.
+#[derive(Debug)]
+pub struct Probe {
+    observer: Arc<Observer>,
+    start: Instant,
+    method: u8,
+    protocol: u8,
+    request_bytes: u64,
+    entry: Option<Arc<SeriesSet>>,
+    route: Option<RouteHandles>,
+    router: Option<Arc<str>>,
+    capture: Option<Box<Capture>>,
+}
+
+impl Probe {
+    /// The request was routed to `router` with `handles`.
+    pub fn routed(&mut self, router: &Arc<str>, handles: &RouteHandles) {
+        self.router = Some(router.clone());
+        self.route = Some(handles.clone());
+    }
+
+    /// Wraps the response so the request is recorded when its body is done.
+    pub fn finish<B>(self, resp: Response<B>) -> Response<Metered<B>> {
+        let status = resp.status().as_u16();
+        let origin = resp.extensions().get::<ServiceUrl>().map(|u| u.0.clone());
+        let internal = self.route.as_ref().is_some_and(|r| r.internal);
+        let log = self.capture.is_some()
+            && (!internal
+                || self
+                    .observer
+                    .access
+                    .as_ref()
+                    .is_some_and(|a| a.settings().add_internals));
+        let log_headers = if log {
+            Some(resp.headers().clone())
+        } else {
+            None
+        };
+        let (parts, body) = resp.into_parts();
+        let done = Done {
+            probe: self,
+            status,
+            origin,
+            log_headers,
+            bytes: 0,
+        };
+        Response::from_parts(
+            parts,
+            Metered {
+                inner: body,
+                done: Some(done),
+            },
+        )
+    }
+}
+
+#[derive(Debug)]
+struct Done {
+    probe: Probe,
+    status: u16,
+    origin: Option<Arc<str>>,
+    log_headers: Option<http::HeaderMap>,
+    bytes: u64,
+}
+
+impl Done {
+    fn record(self) {
+        let p = self.probe;
+        let elapsed = p.start.elapsed();
+        let key = SeriesKey::new(self.status, p.method, p.protocol);
+        let internal = p.route.as_ref().is_some_and(|r| r.internal);
+        let add_internals = p
+            .observer
+            .metrics
+            .as_ref()
+            .is_some_and(|m| m.config().add_internals);
+        if !internal || add_internals {
+            if let Some(e) = &p.entry {
+                e.record(key, elapsed, p.request_bytes, self.bytes);
+            }
+            if let Some(r) = &p.route {
+                if let Some(s) = &r.router {
+                    s.record(key, elapsed, p.request_bytes, self.bytes);
+                }
+                if let Some(s) = &r.service {
+                    s.record(key, elapsed, p.request_bytes, self.bytes);
+                }
+            }
+        }
+        let count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        if let (Some(headers), Some(capture), Some(logger)) =
+            (self.log_headers, p.capture, p.observer.access.as_ref())
+        {
+            let record = Record {
+                capture: *capture,
+                duration: elapsed,
+                router: p.router,
+                service: p.route.as_ref().map(|r| r.service_name.clone()),
+                origin_status: self.origin.as_ref().map(|_| self.status),
+                service_url: self.origin,
+                status: self.status,
+                size: self.bytes,
+                count,
+                response_headers: Vec::new(),
+            };
+            logger.log(record, &headers);
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A response body that counts its bytes and records the request when it is done.
+    pub struct Metered<B> {
+        #[pin]
+        inner: B,
+        done: Option<Done>,
+    }
+
+    impl<B> PinnedDrop for Metered<B> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(done) = this.project().done.take() {
+                done.record();
+            }
+        }
+    }
+}
+
+impl<B> Body for Metered<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let (Some(d), Some(data)) = (this.done.as_mut(), frame.data_ref()) {
+                    d.bytes += data.len() as u64;
+                }
+            }
+            Poll::Ready(None) => {
+                if let Some(done) = this.done.take() {
+                    done.record();
+                }
+            }
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,127 @@
+//! Wiring observability: the metrics registry, the access logger, and the internal
+//! routers and services that expose them (`prometheus@internal`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use weir_config::dynamic::{Configuration, Router};
+use weir_config::static_config::{Prometheus as PrometheusConfig, StaticConfiguration};
+use weir_observe::access::{AccessLogger, Settings as AccessSettings};
+use weir_observe::{Metrics, MetricsConfig, Observer};
+use weir_proxy::compile::Report;
+use weir_proxy::handler::SharedHandler;
+use weir_proxy::internal::Prometheus;
+
+/// `metrics.prometheus`, when Prometheus exposition is on.
+pub fn prometheus(cfg: &StaticConfiguration) -> Option<&PrometheusConfig> {
+    cfg.metrics.as_ref().and_then(|m| m.prometheus.as_ref())
+}
+
+/// The registry: on when Prometheus or the API (whose dashboard shows request counts) is.
+pub fn metrics(cfg: &StaticConfiguration, entrypoints: &[String]) -> Option<Arc<Metrics>> {
+    let add_internals = cfg.metrics.as_ref().is_some_and(|m| m.add_internals);
+    let config = match prometheus(cfg) {
+        Some(p) => MetricsConfig::from_static(p, add_internals),
+        None if cfg.api.is_some() => MetricsConfig::default(),
+        None => return None,
+    };
+    Some(Arc::new(Metrics::new(config, entrypoints)))
+}
+
+/// The access logger, when `accessLog` is set.
+pub fn access_log(
+    cfg: &StaticConfiguration,
+    metrics: Option<Arc<Metrics>>,
+) -> anyhow::Result<Option<AccessLogger>> {
+    let Some(c) = &cfg.access_log else {
+        return Ok(None);
+    };
+    let (settings, warnings) = AccessSettings::from_static(c);
+    for w in warnings {
+        tracing::warn!("{w}");
+    }
+    let logger = AccessLogger::start(settings, metrics)
+        .with_context(|| format!("accessLog.filePath {:?}", c.file_path))?;
+    Ok(Some(logger))
+}
+
+/// The observer the entrypoints share, when anything is observed.
+pub fn observer(
+    metrics: Option<Arc<Metrics>>,
+    access: Option<AccessLogger>,
+) -> Option<Arc<Observer>> {
+    (metrics.is_some() || access.is_some()).then(|| Arc::new(Observer::new(metrics, access)))
+}
+
+/// Adds `prometheus@internal` (when metrics are on).
+pub fn internal_services(
+    metrics: Option<&Arc<Metrics>>,
+    services: &mut BTreeMap<String, SharedHandler>,
+) {
+    if let Some(m) = metrics {
+        services.insert(
+            "prometheus@internal".into(),
+            Arc::new(Prometheus::new(m.clone())),
+        );
+    }
+}
+
+/// Adds the router serving `/metrics` on the Prometheus entrypoint unless `manualRouting`.
+pub fn internal_routers(cfg: &StaticConfiguration, c: &mut Configuration) {
+    if let Some(p) = prometheus(cfg).filter(|p| !p.manual_routing) {
+        c.http.routers.insert(
+            "prometheus".into(),
+            Router {
+                entry_points: vec![p.entry_point.clone()],
+                rule: "PathPrefix(`/metrics`)".into(),
+                priority: i64::MAX,
+                service: "prometheus@internal".into(),
+                ..Router::default()
+            },
+        );
+    }
+}
+
+/// Feeds `service_server_up` from the load balancers of the latest report.
+pub fn server_source(metrics: &Metrics, report: Arc<ArcSwap<Report>>) {
+    metrics.set_server_source(Box::new(move || {
+        let report = report.load();
+        let mut out = Vec::new();
+        for (name, lb) in &report.balancers {
+            for (target, up) in lb.server_status() {
+                out.push((name.clone(), target.url().to_string(), up));
+            }
+        }
+        out
+    }));
+}
+
+/// Reopens the access log file on SIGUSR1 (what logrotate's `postrotate` sends).
+pub fn reopen_on_sigusr1(observer: Option<Arc<Observer>>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Some(observer) = observer.filter(|o| o.access_log().is_some()) else {
+            return;
+        };
+        let mut usr1 = match signal(SignalKind::user_defined1()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGUSR1; access log reopening is off: {e}");
+                return;
+            }
+        };
+        tokio::spawn(async move {
+            while usr1.recv().await.is_some() {
+                if let Some(log) = observer.access_log() {
+                    tracing::info!("SIGUSR1: reopening the access log");
+                    log.reopen();
+                }
+            }
+        });
+    }
+    #[cfg(not(unix))]
+    let _ = observer;
+}

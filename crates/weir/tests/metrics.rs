@@ -1,0 +1,387 @@
+//! Prometheus metrics through a real weir process: a known mix of requests, then the
+//! scrape parsed with an exposition-format parser and every counter checked.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use http::{Method, Request};
+use prometheus_parse::{Scrape, Value};
+use weir_testkit::{WeirProcess, body, client, server, util};
+
+const BIN: &str = env!("CARGO_BIN_EXE_weir");
+
+fn static_config(web: u16, traefik: u16, metrics: u16, prefix: &str) -> String {
+    format!(
+        r#"entryPoints:
+  web:
+    address: "127.0.0.1:{web}"
+  traefik:
+    address: "127.0.0.1:{traefik}"
+  metrics:
+    address: "127.0.0.1:{metrics}"
+ping: {{}}
+metrics:
+  prometheus:
+    addRoutersLabels: true
+{prefix}
+providers:
+  file:
+    filename: "{{{{dynamic}}}}"
+    watch: true
+"#
+    )
+}
+
+fn dynamic(a: &str, b: &str, with_b: bool) -> String {
+    let mut s = format!(
+        r#"http:
+  routers:
+    ra:
+      entryPoints: [web]
+      rule: Host(`a.test`)
+      service: sa
+  services:
+    sa:
+      loadBalancer:
+        servers:
+          - url: "{a}"
+    sb:
+      loadBalancer:
+        servers:
+          - url: "{b}"
+"#
+    );
+    if !with_b {
+        s = s.split("    sb:\n").next().unwrap().to_owned();
+    } else {
+        s = s.replace(
+            "  services:\n",
+            "    rb:\n      entryPoints: [web]\n      rule: Host(`b.test`)\n      service: sb\n  services:\n",
+        );
+    }
+    s
+}
+
+/// One parsed sample: name, labels, value (histograms give their count).
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: HashMap<String, String>,
+    value: f64,
+    buckets: Vec<(f64, f64)>,
+}
+
+async fn scrape(port: u16) -> Vec<Sample> {
+    let resp = client::get(&format!("http://127.0.0.1:{port}/metrics"), None)
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 200);
+    assert!(
+        resp.header("content-type")
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+    );
+    let lines = resp.body.lines().map(|l| Ok(l.to_owned()));
+    let parsed = Scrape::parse(lines).unwrap();
+    parsed
+        .samples
+        .into_iter()
+        .map(|s| {
+            let labels: HashMap<String, String> = s
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let (value, buckets) = match s.value {
+                Value::Counter(v) | Value::Gauge(v) | Value::Untyped(v) => (v, Vec::new()),
+                Value::Histogram(h) => {
+                    let inf = h
+                        .iter()
+                        .find(|b| b.less_than.is_infinite())
+                        .map_or(0.0, |b| b.count);
+                    (inf, h.iter().map(|b| (b.less_than, b.count)).collect())
+                }
+                Value::Summary(_) => (f64::NAN, Vec::new()),
+            };
+            Sample {
+                name: s.metric,
+                labels,
+                value,
+                buckets,
+            }
+        })
+        .collect()
+}
+
+fn find<'a>(samples: &'a [Sample], name: &str, want: &[(&str, &str)]) -> Option<&'a Sample> {
+    samples.iter().find(|s| {
+        s.name == name
+            && want
+                .iter()
+                .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+    })
+}
+
+fn value(samples: &[Sample], name: &str, want: &[(&str, &str)]) -> f64 {
+    find(samples, name, want)
+        .unwrap_or_else(|| panic!("no {name} {want:?}"))
+        .value
+}
+
+#[tokio::test]
+async fn counters_histograms_and_removed_routes() {
+    let a = server::serve_fn(|_req| async { server::response(200, "hello") })
+        .await
+        .unwrap();
+    let b = server::serve_fn(|req| async move {
+        if req.method() == Method::POST {
+            server::response(503, "busy")
+        } else {
+            server::response(200, "ok")
+        }
+    })
+    .await
+    .unwrap();
+    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let p = WeirProcess::builder(BIN)
+        .static_config(&static_config(web, traefik, metrics, "    prefix: traefik"))
+        .dynamic_config(&dynamic(&a.url(), &b.url(), true))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{web}/");
+
+    for _ in 0..3 {
+        let r = client::get(&base, Some("a.test")).await.unwrap();
+        assert_eq!((r.status.as_u16(), r.body.as_str()), (200, "hello"));
+    }
+    for _ in 0..2 {
+        let req = Request::post(&base)
+            .header("host", "b.test")
+            .body(body::full("12345678"))
+            .unwrap();
+        assert_eq!(client::request(req).await.unwrap().status, 503);
+    }
+    assert_eq!(
+        client::get(&base, Some("b.test")).await.unwrap().status,
+        200
+    );
+    assert_eq!(
+        client::get(&base, Some("nowhere.test"))
+            .await
+            .unwrap()
+            .status,
+        404
+    );
+
+    // Recording happens when the response body is done, just after the client has it.
+    let mut s = Vec::new();
+    util::wait_until(Duration::from_secs(5), async || {
+        s = scrape(metrics).await;
+        find(&s, "traefik_entrypoint_requests_total", &[("code", "404")]).is_some()
+            && find(
+                &s,
+                "traefik_service_requests_total",
+                &[("code", "200"), ("service", "sb@file")],
+            )
+            .is_some()
+    })
+    .await
+    .unwrap();
+
+    let ep = [
+        ("entrypoint", "web"),
+        ("method", "GET"),
+        ("protocol", "http"),
+    ];
+    assert_eq!(
+        value(
+            &s,
+            "traefik_entrypoint_requests_total",
+            &[&ep[..], &[("code", "200")]].concat()
+        ),
+        4.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "traefik_entrypoint_requests_total",
+            &[&ep[..], &[("code", "404")]].concat()
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "traefik_entrypoint_requests_total",
+            &[("entrypoint", "web"), ("method", "POST"), ("code", "503")]
+        ),
+        2.0
+    );
+    let hist = find(
+        &s,
+        "traefik_entrypoint_request_duration_seconds",
+        &[&ep[..], &[("code", "200")]].concat(),
+    )
+    .unwrap();
+    assert_eq!(hist.value, 4.0);
+    let bounds: Vec<f64> = hist.buckets.iter().map(|b| b.0).collect();
+    assert_eq!(bounds, [0.1, 0.3, 1.2, 5.0, f64::INFINITY]);
+    assert_eq!(
+        value(
+            &s,
+            "traefik_entrypoint_request_duration_seconds_count",
+            &[&ep[..], &[("code", "200")]].concat()
+        ),
+        4.0
+    );
+
+    let ra = [
+        ("router", "ra@file"),
+        ("service", "sa@file"),
+        ("code", "200"),
+        ("method", "GET"),
+    ];
+    assert_eq!(value(&s, "traefik_router_requests_total", &ra), 3.0);
+    assert_eq!(value(&s, "traefik_router_responses_bytes_total", &ra), 15.0);
+    assert_eq!(
+        value(
+            &s,
+            "traefik_service_requests_total",
+            &[("service", "sb@file"), ("code", "503"), ("method", "POST")]
+        ),
+        2.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "traefik_service_requests_bytes_total",
+            &[("service", "sb@file"), ("code", "503")]
+        ),
+        16.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "traefik_service_responses_bytes_total",
+            &[("service", "sb@file"), ("code", "503")]
+        ),
+        8.0
+    );
+    assert_eq!(
+        value(
+            &s,
+            "traefik_service_server_up",
+            &[("service", "sa@file"), ("url", a.url().as_str())]
+        ),
+        1.0
+    );
+    assert!(value(&s, "traefik_config_reloads_total", &[]) >= 1.0);
+    assert!(value(&s, "traefik_config_last_reload_success", &[]) > 1.6e9);
+    assert!(
+        find(
+            &s,
+            "traefik_open_connections",
+            &[("entrypoint", "web"), ("protocol", "TCP")]
+        )
+        .is_some()
+    );
+    // Internal routers (ping, the scrape itself) are not counted by default.
+    assert!(
+        find(
+            &s,
+            "traefik_entrypoint_requests_total",
+            &[("entrypoint", "traefik")]
+        )
+        .is_none()
+    );
+    assert!(
+        find(
+            &s,
+            "traefik_router_requests_total",
+            &[("router", "prometheus@internal")]
+        )
+        .is_none()
+    );
+
+    // Remove router rb: its series go, ra keeps counting from where it was.
+    p.rewrite_dynamic(&dynamic(&a.url(), &b.url(), false))
+        .unwrap();
+    util::wait_until(Duration::from_secs(10), async || {
+        let s = scrape(metrics).await;
+        find(
+            &s,
+            "traefik_router_requests_total",
+            &[("router", "rb@file")],
+        )
+        .is_none()
+    })
+    .await
+    .unwrap();
+    client::get(&base, Some("a.test")).await.unwrap();
+    util::wait_until(Duration::from_secs(5), async || {
+        let s = scrape(metrics).await;
+        find(&s, "traefik_router_requests_total", &ra).is_some_and(|x| x.value == 4.0)
+    })
+    .await
+    .unwrap();
+    let s = scrape(metrics).await;
+    assert!(
+        find(
+            &s,
+            "traefik_service_requests_total",
+            &[("service", "sb@file")]
+        )
+        .is_none()
+    );
+    assert!(value(&s, "traefik_config_reloads_total", &[]) >= 2.0);
+}
+
+#[tokio::test]
+async fn default_prefix_and_open_connections() {
+    let a = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let _p = WeirProcess::builder(BIN)
+        .static_config(&static_config(web, traefik, metrics, ""))
+        .dynamic_config(&dynamic(&a.url(), &a.url(), false))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    // A connection held open shows in the gauge.
+    let held = tokio::net::TcpStream::connect(("127.0.0.1", web))
+        .await
+        .unwrap();
+    util::wait_until(Duration::from_secs(5), async || {
+        let s = scrape(metrics).await;
+        find(&s, "weir_open_connections", &[("entrypoint", "web")]).is_some_and(|x| x.value == 1.0)
+    })
+    .await
+    .unwrap();
+    drop(held);
+    util::wait_until(Duration::from_secs(5), async || {
+        let s = scrape(metrics).await;
+        find(&s, "weir_open_connections", &[("entrypoint", "web")]).is_some_and(|x| x.value == 0.0)
+    })
+    .await
+    .unwrap();
+    client::get(&format!("http://127.0.0.1:{web}/"), Some("a.test"))
+        .await
+        .unwrap();
+    util::wait_until(Duration::from_secs(5), async || {
+        let s = scrape(metrics).await;
+        find(
+            &s,
+            "weir_service_requests_total",
+            &[("service", "sa@file"), ("code", "200")],
+        )
+        .is_some_and(|x| x.value == 1.0)
+            && s.iter().all(|x| x.name.starts_with("weir_"))
+    })
+    .await
+    .unwrap();
+}
