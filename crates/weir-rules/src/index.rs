@@ -23,9 +23,24 @@ pub struct RouteSetBuilder<T> {
 
 struct Entry<T> {
     rule: Rule,
+    /// Paths one of which a matching request must have (`None`: any path), checked
+    /// before the full matcher: a byte comparison instead of a tree walk for the many
+    /// routes of a host that differ only by path.
+    paths: Option<Box<[PathKey]>>,
     priority: i64,
     name: Box<str>,
     value: T,
+}
+
+impl<T> Entry<T> {
+    fn matches(&self, req: &RequestView<'_>) -> bool {
+        if let Some(paths) = &self.paths
+            && !paths.iter().any(|p| p.admits(req.path))
+        {
+            return false;
+        }
+        self.rule.matches(req)
+    }
 }
 
 impl<T> Default for RouteSetBuilder<T> {
@@ -43,8 +58,10 @@ impl<T> RouteSetBuilder<T> {
     /// Add a route. Order: priority descending, then `name` ascending (deterministic tie-break),
     /// then insertion order. Pass [`Rule::default_priority`] when no priority is configured.
     pub fn add(&mut self, rule: Rule, priority: i64, name: &str, value: T) {
+        let paths = required_paths(rule.expr()).map(Vec::into_boxed_slice);
         self.routes.push(Entry {
             rule,
+            paths,
             priority,
             name: name.into(),
             value,
@@ -147,7 +164,7 @@ impl<T> RouteSet<T> {
                 }
             }
             let entry = self.routes.get(next as usize)?;
-            if entry.rule.matches(req) {
+            if entry.matches(req) {
                 return Some(&entry.value);
             }
         }
@@ -157,7 +174,7 @@ impl<T> RouteSet<T> {
         ranks
             .iter()
             .filter_map(|&r| self.routes.get(r as usize))
-            .find(|e| e.rule.matches(req))
+            .find(|e| e.matches(req))
             .map(|e| &e.value)
     }
 
@@ -240,6 +257,47 @@ fn required_hosts(expr: &Expr) -> Option<Vec<HostKey>> {
                     a.push(k);
                 }
             }
+            Some(a)
+        }
+    }
+}
+
+/// A path requirement: the request path equals it, or starts with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PathKey {
+    Exact(String),
+    Prefix(String),
+}
+
+impl PathKey {
+    fn admits(&self, path: &str) -> bool {
+        match self {
+            PathKey::Exact(p) => path == p,
+            PathKey::Prefix(p) => path.starts_with(p.as_str()),
+        }
+    }
+}
+
+/// The paths one of which a matching request must have, or `None` when the rule can match
+/// any path. Same reasoning as [`required_hosts`].
+fn required_paths(expr: &Expr) -> Option<Vec<PathKey>> {
+    match expr {
+        Expr::Matcher(call) => {
+            let arg = call.args.first()?;
+            match call.kind {
+                MatcherKind::Path => Some(vec![PathKey::Exact(arg.clone())]),
+                MatcherKind::PathPrefix => Some(vec![PathKey::Prefix(arg.clone())]),
+                _ => None,
+            }
+        }
+        Expr::Not(_) => None,
+        Expr::And(l, r) => match (required_paths(l), required_paths(r)) {
+            (Some(a), Some(b)) => Some(if b.len() < a.len() { b } else { a }),
+            (a, b) => a.or(b),
+        },
+        Expr::Or(l, r) => {
+            let mut a = required_paths(l)?;
+            a.extend(required_paths(r)?);
             Some(a)
         }
     }
