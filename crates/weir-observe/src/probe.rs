@@ -196,10 +196,11 @@ impl Done {
                 }
             }
         }
-        let count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
         if let (Some(headers), Some(capture), Some(logger)) =
             (self.log_headers, p.capture, p.observer.access.as_ref())
         {
+            // Counted before the filters, like Traefik's RequestCount.
+            let count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
             let record = Record {
                 capture: *capture,
                 duration: elapsed,

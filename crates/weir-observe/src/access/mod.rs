@@ -17,6 +17,9 @@ pub use writer::Writer;
 
 use crate::metrics::Metrics;
 
+/// Lines queued for the writer before new ones are dropped, when `bufferingSize` is 0.
+pub const DEFAULT_QUEUE: usize = 4096;
+
 /// Output layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -56,7 +59,8 @@ pub struct Settings {
     pub file: Option<std::path::PathBuf>,
     /// Layout.
     pub format: Format,
-    /// Queue length before lines are dropped.
+    /// Queue length before lines are dropped (`bufferingSize`, default
+    /// [`DEFAULT_QUEUE`]).
     pub queue: usize,
     /// Log requests to weir's own routers.
     pub add_internals: bool,
@@ -142,7 +146,10 @@ impl Settings {
         let settings = Settings {
             file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
             format,
-            queue: usize::try_from(c.buffering_size).unwrap_or(0).max(4096),
+            queue: usize::try_from(c.buffering_size)
+                .ok()
+                .filter(|&n| n > 0)
+                .unwrap_or(DEFAULT_QUEUE),
             add_internals: c.add_internals,
             status: (!ranges.is_empty()).then_some(StatusFilter(ranges)),
             retry_attempts: c.filters.retry_attempts,

@@ -1,0 +1,270 @@
+//! Access logs through a real weir process: JSON fields, the common log format, header
+//! redaction, filters, reopening on SIGUSR1, and a blocked output that must not stall
+//! requests.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::time::Duration;
+
+use http::Request;
+use serde_json::Value;
+use weir_testkit::{WeirProcess, body, client, server, util};
+
+const BIN: &str = env!("CARGO_BIN_EXE_weir");
+
+fn static_config(web: u16, traefik: u16, access: &str) -> String {
+    format!(
+        r#"entryPoints:
+  web:
+    address: "127.0.0.1:{web}"
+  traefik:
+    address: "127.0.0.1:{traefik}"
+ping: {{}}
+accessLog:
+{access}
+providers:
+  file:
+    filename: "{{{{dynamic}}}}"
+"#
+    )
+}
+
+fn dynamic(url: &str) -> String {
+    format!(
+        r#"http:
+  routers:
+    app:
+      entryPoints: [web]
+      rule: Host(`app.test`)
+      service: app
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "{url}"
+"#
+    )
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+async fn wait_lines(path: &Path, n: usize) -> Vec<String> {
+    util::wait_until(Duration::from_secs(5), async || lines(path).len() >= n)
+        .await
+        .unwrap_or_else(|e| panic!("{e}: {:?}", lines(path)));
+    lines(path)
+}
+
+#[tokio::test]
+async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
+    let up = server::serve_fn(|_req| async { server::response(201, "created!") })
+        .await
+        .unwrap();
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let p = WeirProcess::builder(BIN)
+        .static_config(&static_config(
+            web,
+            traefik,
+            "  format: json\n  filePath: \"{{dir}}/access.json\"\n  fields:\n    headers:\n      defaultMode: keep\n      names:\n        X-Drop-Me: drop",
+        ))
+        .dynamic_config(&dynamic(&up.url()))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let req = Request::post(format!("http://127.0.0.1:{web}/items?x=1"))
+        .header("host", "app.test")
+        .header("authorization", "Bearer secret-token")
+        .header("cookie", "session=hunter2")
+        .header("x-drop-me", "gone")
+        .header("user-agent", "weir-test")
+        .body(body::full("abc"))
+        .unwrap();
+    assert_eq!(client::request(req).await.unwrap().status, 201);
+    client::get(&format!("http://127.0.0.1:{web}/none"), Some("other.test"))
+        .await
+        .unwrap();
+
+    let path = p.dir().join("access.json");
+    let got = wait_lines(&path, 2).await;
+    let text = got.join("\n");
+    assert!(
+        !text.contains("secret-token") && !text.contains("hunter2"),
+        "{text}"
+    );
+    let first: Value = serde_json::from_str(&got[0]).unwrap();
+    assert_eq!(first["RequestMethod"], "POST");
+    assert_eq!(first["RequestPath"], "/items?x=1");
+    assert_eq!(first["RequestHost"], "app.test");
+    assert_eq!(first["RequestProtocol"], "HTTP/1.1");
+    assert_eq!(first["RequestContentSize"], 3);
+    assert_eq!(first["ClientHost"], "127.0.0.1");
+    assert_eq!(first["DownstreamStatus"], 201);
+    assert_eq!(first["OriginStatus"], 201);
+    assert_eq!(first["DownstreamContentSize"], 8);
+    assert_eq!(first["RouterName"], "app@file");
+    assert_eq!(first["ServiceName"], "app@file");
+    assert_eq!(first["ServiceURL"], up.url());
+    assert_eq!(first["entryPointName"], "web");
+    assert_eq!(first["RequestCount"], 1);
+    assert!(first["Duration"].as_u64().unwrap() > 0);
+    assert_eq!(first["request_Authorization"], "REDACTED");
+    assert_eq!(first["request_Cookie"], "REDACTED");
+    assert_eq!(first["request_User-Agent"], "weir-test");
+    assert!(first.get("request_X-Drop-Me").is_none());
+    let second: Value = serde_json::from_str(&got[1]).unwrap();
+    assert_eq!(second["DownstreamStatus"], 404);
+    assert!(second.get("RouterName").is_none());
+    assert_eq!(second["RequestCount"], 2);
+}
+
+#[tokio::test]
+async fn common_format_filters_and_reopen_on_sigusr1() {
+    let up = server::serve_fn(|req| async move {
+        if req.uri().path() == "/fail" {
+            server::response(500, "no")
+        } else {
+            server::response(200, "fine")
+        }
+    })
+    .await
+    .unwrap();
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let mut p = WeirProcess::builder(BIN)
+        .static_config(&static_config(
+            web,
+            traefik,
+            "  filePath: \"{{dir}}/access.log\"\n  filters:\n    statusCodes: [\"500-599\"]",
+        ))
+        .dynamic_config(&dynamic(&up.url()))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{web}");
+    client::get(&format!("{base}/ok"), Some("app.test"))
+        .await
+        .unwrap();
+    assert_eq!(
+        client::get(&format!("{base}/fail"), Some("app.test"))
+            .await
+            .unwrap()
+            .status,
+        500
+    );
+    let path = p.dir().join("access.log");
+    let got = wait_lines(&path, 1).await;
+    // Only the 500 passes the filter; the 200 (sent first) is not logged.
+    assert_eq!(got.len(), 1, "{got:?}");
+    let re = regex_lite(&got[0]);
+    assert!(re, "not Traefik's common layout: {}", got[0]);
+    assert!(
+        got[0].contains(&format!(
+            "\"GET /fail HTTP/1.1\" 500 2 \"-\" \"-\" 2 \"app@file\" \"{}\" ",
+            up.url()
+        )),
+        "{}",
+        got[0]
+    );
+
+    // logrotate: move the file away, SIGUSR1, new lines go to a new file.
+    let rotated = p.dir().join("access.log.1");
+    std::fs::rename(&path, &rotated).unwrap();
+    p.signal("USR1").unwrap();
+    util::wait_until(Duration::from_secs(5), async || path.exists())
+        .await
+        .unwrap();
+    client::get(&format!("{base}/fail"), Some("app.test"))
+        .await
+        .unwrap();
+    let fresh = wait_lines(&path, 1).await;
+    assert_eq!(fresh.len(), 1);
+    assert!(
+        fresh[0].contains(" 500 ") && fresh[0].contains(" 3 \"app@file\""),
+        "{}",
+        fresh[0]
+    );
+    assert_eq!(lines(&rotated).len(), 1);
+}
+
+/// `HOST - - [dd/Mon/yyyy:hh:mm:ss +0000] "..." ... Nms`, checked by hand.
+fn regex_lite(line: &str) -> bool {
+    let Some((host, rest)) = line.split_once(" - - [") else {
+        return false;
+    };
+    let Some((date, rest)) = rest.split_once("] \"") else {
+        return false;
+    };
+    let b = date.as_bytes();
+    host.parse::<std::net::IpAddr>().is_ok()
+        && date.len() == 26
+        && b[2] == b'/'
+        && b[6] == b'/'
+        && b[11] == b':'
+        && date.ends_with(" +0000")
+        && rest.ends_with("ms")
+}
+
+#[tokio::test]
+async fn blocked_output_drops_lines_instead_of_stalling() {
+    let up = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    // A reader that never reads: the pipe fills, then the writer thread blocks.
+    use std::os::unix::fs::OpenOptionsExt;
+    let _reader = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(0o4000) // O_NONBLOCK, so opening does not wait for a writer
+        .open(&fifo)
+        .unwrap();
+    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let cfg = static_config(
+        web,
+        traefik,
+        &format!("  bufferingSize: 8\n  filePath: \"{}\"", fifo.display()),
+    )
+    .replace("ping: {}\n", "ping: {}\nmetrics:\n  prometheus: {}\n")
+    .replace(
+        "entryPoints:\n",
+        &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
+    );
+    let _p = WeirProcess::builder(BIN)
+        .static_config(&cfg)
+        .dynamic_config(&dynamic(&up.url()))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let c = client::Client::http1();
+    let url = format!("http://127.0.0.1:{web}/{}", "p".repeat(2000));
+    // Far more than the pipe (64 KiB) and the queue (8 lines) hold; each request must
+    // still be answered within the client's deadline.
+    for _ in 0..200 {
+        let r = c.get(&url, Some("app.test")).await.unwrap();
+        assert_eq!(r.status, 200);
+    }
+    let scrape = client::get(&format!("http://127.0.0.1:{metrics}/metrics"), None)
+        .await
+        .unwrap();
+    let dropped: f64 = scrape
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("weir_accesslog_lines_dropped_total "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(dropped > 0.0, "{}", scrape.body);
+}
