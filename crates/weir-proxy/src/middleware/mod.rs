@@ -8,8 +8,14 @@
 //! (paths, request headers) hand back the next handler's future without boxing another.
 
 mod add_prefix;
+mod basic_auth;
 mod chain;
 mod headers;
+mod htpasswd;
+mod in_flight_req;
+pub mod ip;
+mod ip_allow_list;
+mod rate_limit;
 mod redirect;
 mod redirect_regex;
 mod redirect_scheme;
@@ -28,8 +34,12 @@ use crate::body::Body;
 use crate::handler::{BoxFuture, Handler, RequestContext, SharedHandler};
 
 pub use add_prefix::AddPrefix;
+pub use basic_auth::BasicAuth;
 pub use chain::{PerRouter, Spec, compose};
 pub use headers::Headers;
+pub use in_flight_req::InFlightReq;
+pub use ip_allow_list::IpAllowList;
+pub use rate_limit::RateLimit;
 pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
@@ -90,11 +100,37 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::ReplacePath(c) => shared(Arc::new(ReplacePath::new(c)?)),
         MiddlewareKind::ReplacePathRegex(c) => shared(Arc::new(ReplacePathRegex::new(c)?)),
         MiddlewareKind::Headers(c) => shared(Arc::new(Headers::new(c)?)),
+        MiddlewareKind::IpAllowList(c) | MiddlewareKind::IpWhiteList(c) => {
+            shared(Arc::new(IpAllowList::new(c)?))
+        }
+        MiddlewareKind::BasicAuth(c) => shared(Arc::new(BasicAuth::new(c)?)),
+        MiddlewareKind::InFlightReq(c) => {
+            // Counters are per router, as Traefik keeps them.
+            let built = InFlightReq::new(c)?;
+            Ok(Spec::PerRouter(Arc::new(move |_router: &str| {
+                Arc::new(built.fresh()) as SharedMiddleware
+            })))
+        }
+        MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",
             kind_name(other)
         )),
+    }
+}
+
+/// Passes every request on (what a middleware with nothing to do becomes).
+pub(crate) struct Passthrough;
+
+impl Middleware for Passthrough {
+    fn handle<'a>(
+        &'a self,
+        req: Request<Body>,
+        cx: &'a RequestContext,
+        next: &'a dyn Handler,
+    ) -> BoxFuture<'a, Response<Body>> {
+        next.handle(req, cx)
     }
 }
 
