@@ -58,6 +58,7 @@ pub fn entrypoints(cfg: &StaticConfiguration) -> anyhow::Result<Vec<EntrypointSp
             trusted,
             sanitize_path: ep.http.sanitize_path,
             read_timeout: t.responding_timeouts.read_timeout.to_std_nonzero(),
+            write_timeout: t.responding_timeouts.write_timeout.to_std_nonzero(),
             idle_timeout: t.responding_timeouts.idle_timeout.to_std_nonzero(),
             max_header_bytes: usize::try_from(ep.http.max_header_bytes)
                 .ok()

@@ -188,3 +188,84 @@ async fn a_hundred_megabytes_stream_through_without_being_held() {
     assert!(grown_mib < 48, "weir's peak RSS grew by {grown_mib} MiB");
     assert!(weir.is_running());
 }
+
+fn static_with_timeouts(web: u16, admin: u16, timeouts: &str) -> String {
+    format!(
+        r#"entryPoints:
+  web:
+    address: "127.0.0.1:{web}"
+    transport:
+      respondingTimeouts:
+{timeouts}
+  traefik:
+    address: "127.0.0.1:{admin}"
+ping: {{}}
+log:
+  level: DEBUG
+providers:
+  file:
+    filename: "{{{{dynamic}}}}"
+"#
+    )
+}
+
+#[tokio::test]
+async fn a_client_that_stalls_in_its_body_is_cut_at_read_timeout() {
+    let up = server::echo("up").await.unwrap();
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = start_with_static(
+        &static_with_timeouts(web, admin, "        readTimeout: 1s"),
+        &util::simple_dynamic_config("PathPrefix(`/`)", &[up.url()]),
+        admin,
+    )
+    .await;
+    let mut s = TcpStream::connect(("127.0.0.1", web)).await.unwrap();
+    s.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly ten..")
+        .await
+        .unwrap();
+    // weir gives up on the body (readTimeout 1s) and answers or closes, well before 10 s.
+    let mut out = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    assert!(
+        ended.is_ok(),
+        "weir waited on a stalled body: {}",
+        weir.logs()
+    );
+    let answer = String::from_utf8_lossy(&out);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 5"),
+        "{answer}"
+    );
+    // And the upstream never saw a complete request.
+    assert!(!answer.contains("only ten"), "{answer}");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_at_write_timeout() {
+    let up = server::serve_fn(|_req| async {
+        let mut resp = server::response(200, "");
+        *resp.body_mut() = body::big(64 * 1024 * 1024);
+        resp
+    })
+    .await
+    .unwrap();
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = start_with_static(
+        &static_with_timeouts(web, admin, "        writeTimeout: 1s"),
+        &util::simple_dynamic_config("PathPrefix(`/`)", &[up.url()]),
+        admin,
+    )
+    .await;
+    let mut s = TcpStream::connect(("127.0.0.1", web)).await.unwrap();
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // Never read: socket buffers fill, weir's writes stop progressing, and after 1 s it
+    // drops the connection (logged at DEBUG with the reason).
+    util::wait_until(Duration::from_secs(15), async || {
+        weir.logs().contains("writeTimeout")
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", weir.logs()));
+    drop(s);
+}

@@ -4,6 +4,8 @@
 mod listener;
 mod request;
 mod serve;
+mod timeouts;
 
 pub use listener::bind;
 pub use serve::{Entrypoint, EntrypointSettings, Shared};
+pub use timeouts::{BodyReadTimeout, DeadlineBody, WriteStall};

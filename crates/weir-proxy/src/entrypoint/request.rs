@@ -135,6 +135,10 @@ async fn dispatch(
         tls: false,
         router: Some(route.name.clone()),
     };
-    let req = Request::from_parts(parts, body::boxed(incoming));
+    let body = match settings.read_timeout {
+        Some(t) => body::boxed(super::DeadlineBody::new(incoming, t)),
+        None => body::boxed(incoming),
+    };
+    let req = Request::from_parts(parts, body);
     route.handler.handle(req, &cx).await
 }

@@ -28,8 +28,12 @@ pub struct EntrypointSettings {
     pub trusted: TrustedNets,
     /// Remove dot segments and `//` before routing (Traefik's `sanitizePath`, default on).
     pub sanitize_path: bool,
-    /// `respondingTimeouts.readTimeout`: the longest a client may take to send headers.
+    /// `respondingTimeouts.readTimeout`: the longest a client may take to send a request
+    /// (headers, then body).
     pub read_timeout: Option<Duration>,
+    /// `respondingTimeouts.writeTimeout`: the longest a write to the client may make no
+    /// progress.
+    pub write_timeout: Option<Duration>,
     /// `respondingTimeouts.idleTimeout`: how long a keep-alive connection may stay idle.
     pub idle_timeout: Option<Duration>,
     /// `http.maxHeaderBytes`: larger request heads get 431.
@@ -125,12 +129,12 @@ impl Entrypoint {
                 let shared = shared.clone();
                 async move { Ok::<_, Infallible>(super::request::handle(req, &conn, &shared).await) }
             });
-            let io = TokioIo::new(stream);
+            let io = TokioIo::new(super::WriteStall::new(stream, settings.write_timeout));
             let fut = graceful.watch(builder.serve_connection_with_upgrades(io, svc).into_owned());
             tokio::spawn(async move {
                 let _open = open;
                 if let Err(e) = fut.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
+                    tracing::debug!(error = %chain(&*e), "connection ended with an error");
                 }
             });
         }
@@ -173,4 +177,16 @@ impl Entrypoint {
         }
         builder
     }
+}
+
+/// An error and its causes, `outer: inner: root`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
