@@ -53,6 +53,11 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
     );
     let names: Vec<String> = infos.iter().map(|i| i.name.clone()).collect();
     crate::observe::internal_services(crate::observe::metrics(cfg, &names).as_ref(), &mut internal);
+    crate::observe::api_services(
+        cfg,
+        Arc::new(weir_api::ApiState::empty(Arc::new(cfg.clone()))),
+        &mut internal,
+    );
     let compiled = compile::compile(&Inputs {
         entrypoints: &infos,
         providers: &providers,

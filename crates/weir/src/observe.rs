@@ -68,8 +68,35 @@ pub fn internal_services(
     }
 }
 
-/// Adds the router serving `/metrics` on the Prometheus entrypoint unless `manualRouting`.
+/// Adds weir's own routers: `/metrics` on the Prometheus entrypoint unless
+/// `manualRouting`, and with `api.insecure` the API and dashboard on `traefik`.
 pub fn internal_routers(cfg: &StaticConfiguration, c: &mut Configuration) {
+    // `api.insecure`: the API and dashboard on entrypoint `traefik`, as Traefik does.
+    if let Some(api) = cfg.api.as_ref().filter(|a| a.insecure) {
+        let ep = vec![weir_config::static_config::TRAEFIK_ENTRYPOINT.to_owned()];
+        c.http.routers.insert(
+            "api".into(),
+            Router {
+                entry_points: ep.clone(),
+                rule: "PathPrefix(`/api`)".into(),
+                priority: i64::MAX - 1,
+                service: "api@internal".into(),
+                ..Router::default()
+            },
+        );
+        if api.dashboard {
+            c.http.routers.insert(
+                "dashboard".into(),
+                Router {
+                    entry_points: ep,
+                    rule: "PathPrefix(`/`)".into(),
+                    priority: i64::MAX - 2,
+                    service: "dashboard@internal".into(),
+                    ..Router::default()
+                },
+            );
+        }
+    }
     if let Some(p) = prometheus(cfg).filter(|p| !p.manual_routing) {
         c.http.routers.insert(
             "prometheus".into(),
@@ -82,6 +109,18 @@ pub fn internal_routers(cfg: &StaticConfiguration, c: &mut Configuration) {
             },
         );
     }
+}
+
+/// Adds `api@internal` and `dashboard@internal` (the same handler) when `api` is set.
+pub fn api_services(
+    cfg: &StaticConfiguration,
+    state: Arc<weir_api::ApiState>,
+    services: &mut BTreeMap<String, SharedHandler>,
+) {
+    let Some(api) = &cfg.api else { return };
+    let handler: SharedHandler = Arc::new(weir_api::Api::new(state, api.dashboard));
+    services.insert("api@internal".into(), handler.clone());
+    services.insert("dashboard@internal".into(), handler);
 }
 
 /// Feeds `service_server_up` from the load balancers of the latest report.

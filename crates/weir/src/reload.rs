@@ -47,6 +47,7 @@ pub struct Reloader {
     generation: u64,
     table: SharedTable,
     report: Arc<ArcSwap<Report>>,
+    published: Option<Arc<ArcSwap<weir_api::Providers>>>,
 }
 
 impl Reloader {
@@ -58,12 +59,24 @@ impl Reloader {
             generation: 0,
             table,
             report: Arc::new(ArcSwap::from_pointee(Report::default())),
+            published: None,
         }
     }
 
     /// The latest report, updated at each compilation.
     pub fn report_handle(&self) -> Arc<ArcSwap<Report>> {
         self.report.clone()
+    }
+
+    /// Publishes each report into `report` and the providers' configurations into
+    /// `providers` (what the API reads).
+    pub fn publish_into(
+        &mut self,
+        report: Arc<ArcSwap<Report>>,
+        providers: Arc<ArcSwap<weir_api::Providers>>,
+    ) {
+        self.report = report;
+        self.published = Some(providers);
     }
 
     /// Records a provider's configuration without compiling.
@@ -81,6 +94,7 @@ impl Reloader {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         let generation = self.generation;
+        let for_api = self.published.as_ref().map(|_| providers.clone());
         let compiled = tokio::task::spawn_blocking(move || {
             compile::compile(&Inputs {
                 entrypoints: &env.entrypoints,
@@ -103,6 +117,9 @@ impl Reloader {
             }
         };
         self.table.store(Arc::new(compiled.table));
+        if let (Some(p), Some(v)) = (&self.published, for_api) {
+            p.store(Arc::new(v));
+        }
         let report = Arc::new(compiled.report);
         self.report.store(report.clone());
         if let Some(m) = &self.env.metrics {

@@ -54,6 +54,11 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
     observe::reopen_on_sigusr1(observer.clone());
     let mut internal = setup::internal_services(shutdown.clone(), terminating);
     observe::internal_services(metrics.as_ref(), &mut internal);
+    let api_state = Arc::new(weir_api::ApiState {
+        metrics: metrics.clone(),
+        ..weir_api::ApiState::empty(Arc::new(cfg.clone()))
+    });
+    observe::api_services(cfg, api_state.clone(), &mut internal);
     let mut reloader = Reloader::new(
         CompileEnv {
             entrypoints: entrypoints.iter().map(|e| e.info.clone()).collect(),
@@ -65,6 +70,7 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
         },
         table.clone(),
     );
+    reloader.publish_into(api_state.report.clone(), api_state.providers.clone());
     if let Some(m) = &metrics {
         observe::server_source(m, reloader.report_handle());
     }

@@ -237,6 +237,14 @@ impl Metrics {
         *lock(&self.servers) = Some(source);
     }
 
+    /// Per-entrypoint series snapshots, by entrypoint name (for the dashboard).
+    pub fn entrypoint_snapshots(&self) -> Vec<(String, Vec<SeriesSnapshot>)> {
+        self.entrypoints
+            .iter()
+            .map(|e| (e.name.clone(), e.series.snapshot()))
+            .collect()
+    }
+
     /// Per-router series snapshots, by router name (for the dashboard).
     pub fn router_snapshots(&self) -> Vec<(String, Vec<SeriesSnapshot>)> {
         snapshots(&self.routers)

@@ -1,0 +1,310 @@
+//! Traefik's API shapes, built from the compile report and the raw configuration.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::UNIX_EPOCH;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use weir_config::static_config::StaticConfiguration;
+use weir_observe::Metrics;
+use weir_observe::metrics::SeriesSnapshot;
+use weir_proxy::compile::{ElementReport, Report, Status, qualify};
+
+use crate::query::Params;
+use crate::{ApiState, Providers};
+
+/// What one API answer is built from.
+pub(crate) struct View<'a> {
+    pub report: &'a Report,
+    pub providers: &'a Providers,
+    pub static_config: &'a StaticConfiguration,
+}
+
+/// Serializes `v` and drops what Go's `omitempty` would: nulls, `false`, empty strings
+/// and empty lists (empty objects stay: `tls: {}` means something).
+fn plain<T: Serialize>(v: &T) -> Map<String, Value> {
+    match prune(serde_json::to_value(v).unwrap_or(Value::Null)) {
+        Some(Value::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
+
+fn prune(v: Value) -> Option<Value> {
+    match v {
+        Value::Null | Value::Bool(false) => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::Array(a) if a.is_empty() => None,
+        Value::Array(a) => Some(Value::Array(a.into_iter().filter_map(prune).collect())),
+        Value::Object(m) => Some(Value::Object(
+            m.into_iter()
+                .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                .collect(),
+        )),
+        v => Some(v),
+    }
+}
+
+fn status_str(s: Status) -> &'static str {
+    match s {
+        Status::Enabled => "enabled",
+        Status::Warning => "warning",
+        Status::Disabled => "disabled",
+    }
+}
+
+fn add_common(
+    m: &mut Map<String, Value>,
+    name: &str,
+    provider: &str,
+    status: Status,
+    errors: &[String],
+) {
+    m.insert("name".into(), name.into());
+    m.insert("provider".into(), provider.into());
+    m.insert("status".into(), status_str(status).into());
+    if !errors.is_empty() {
+        m.insert("error".into(), json!(errors));
+    }
+}
+
+impl View<'_> {
+    fn raw<T: Serialize>(
+        &self,
+        pick: impl Fn(&weir_config::dynamic::Configuration) -> Vec<(&String, &T)>,
+    ) -> HashMap<String, Map<String, Value>> {
+        let mut out = HashMap::new();
+        for (provider, config) in self.providers.iter() {
+            for (name, item) in pick(config) {
+                out.insert(qualify(name, provider), plain(item));
+            }
+        }
+        out
+    }
+
+    /// Routers sorted by name, filtered by `search`, `status`, `serviceName`,
+    /// `middlewareName`.
+    pub fn routers(&self, p: &Params) -> Vec<(String, Value)> {
+        let raw = self.raw(|c| c.http.routers.iter().collect());
+        let mut out = Vec::new();
+        for (name, r) in &self.report.routers {
+            if !p.keeps(name, &r.rule, status_str(r.status))
+                || (!p.service_name.is_empty() && r.service != p.service_name)
+                || (!p.middleware_name.is_empty() && !r.middlewares.contains(&p.middleware_name))
+            {
+                continue;
+            }
+            let mut m = raw.get(name).cloned().unwrap_or_else(|| {
+                let mut m = Map::new();
+                m.insert("rule".into(), r.rule.clone().into());
+                m.insert("service".into(), r.service.clone().into());
+                m
+            });
+            if r.priority != 0 && !m.contains_key("priority") {
+                m.insert("priority".into(), r.priority.into());
+            }
+            m.insert("priorityStr".into(), r.priority.to_string().into());
+            add_common(&mut m, name, &r.provider, r.status, &r.errors);
+            m.insert("using".into(), json!(r.entry_points));
+            out.push((name.clone(), Value::Object(m)));
+        }
+        out
+    }
+
+    /// Services sorted by name, with `serverStatus` for load balancers.
+    pub fn services(&self, p: &Params) -> Vec<(String, Value)> {
+        let raw = self.raw(|c| c.http.services.iter().collect());
+        let mut out = Vec::new();
+        for (name, s) in &self.report.services {
+            if !p.keeps(name, "", status_str(s.status)) {
+                continue;
+            }
+            let mut m = element(raw.get(name), name, s);
+            if let Some(lb) = self.report.balancers.get(name) {
+                let servers: Map<String, Value> = lb
+                    .server_status()
+                    .map(|(t, up)| (t.url().to_string(), if up { "UP" } else { "DOWN" }.into()))
+                    .collect();
+                m.insert("serverStatus".into(), Value::Object(servers));
+            }
+            out.push((name.clone(), Value::Object(m)));
+        }
+        out
+    }
+
+    /// Middlewares sorted by name.
+    pub fn middlewares(&self, p: &Params) -> Vec<(String, Value)> {
+        let raw = self.raw(|c| c.http.middlewares.iter().collect());
+        self.report
+            .middlewares
+            .iter()
+            .filter(|(name, e)| p.keeps(name, "", status_str(e.status)))
+            .map(|(name, e)| (name.clone(), Value::Object(element(raw.get(name), name, e))))
+            .collect()
+    }
+
+    /// The static entrypoints with their names.
+    pub fn entrypoints(&self) -> Vec<(String, Value)> {
+        self.static_config
+            .entry_points
+            .iter()
+            .map(|(name, ep)| {
+                let mut m = plain(ep);
+                m.insert("name".into(), name.clone().into());
+                (name.clone(), Value::Object(m))
+            })
+            .collect()
+    }
+
+    /// `/api/rawdata`: every element keyed by name.
+    pub fn rawdata(&self) -> Value {
+        let all = Params::default();
+        let map = |v: Vec<(String, Value)>| Value::Object(v.into_iter().collect());
+        json!({
+            "routers": map(self.routers(&all)),
+            "services": map(self.services(&all)),
+            "middlewares": map(self.middlewares(&all)),
+            "tcpRouters": {}, "tcpServices": {}, "tcpMiddlewares": {},
+            "udpRouters": {}, "udpServices": {},
+        })
+    }
+
+    /// `/api/overview`: counts by status, features and providers.
+    pub fn overview(&self, metrics: bool) -> Value {
+        let count = |statuses: Vec<Status>| {
+            json!({
+                "total": statuses.len(),
+                "warnings": statuses.iter().filter(|s| **s == Status::Warning).count(),
+                "errors": statuses.iter().filter(|s| **s == Status::Disabled).count(),
+            })
+        };
+        let zero = || json!({"total": 0, "warnings": 0, "errors": 0});
+        let r = &self.report;
+        let mut providers: Vec<String> = self
+            .providers
+            .iter()
+            .map(|(p, _)| p.clone())
+            .filter(|p| p != "internal")
+            .map(|p| {
+                let mut c = p.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            })
+            .collect();
+        providers.sort();
+        let prometheus = self
+            .static_config
+            .metrics
+            .as_ref()
+            .is_some_and(|m| m.prometheus.is_some());
+        json!({
+            "http": {
+                "routers": count(r.routers.values().map(|x| x.status).collect()),
+                "services": count(r.services.values().map(|x| x.status).collect()),
+                "middlewares": count(r.middlewares.values().map(|x| x.status).collect()),
+            },
+            "tcp": {"routers": zero(), "services": zero(), "middlewares": zero()},
+            "udp": {"routers": zero(), "services": zero()},
+            "features": {
+                "tracing": "",
+                "metrics": if prometheus && metrics { "Prometheus" } else { "" },
+                "accessLog": self.static_config.access_log.is_some(),
+            },
+            "providers": providers,
+        })
+    }
+}
+
+fn element(raw: Option<&Map<String, Value>>, name: &str, e: &ElementReport) -> Map<String, Value> {
+    let mut m = raw.cloned().unwrap_or_default();
+    add_common(&mut m, name, &e.provider, e.status, &e.errors);
+    if e.kind != "internal" {
+        m.insert("type".into(), e.kind.to_lowercase().into());
+    }
+    let mut used = e.used_by.clone();
+    used.sort();
+    m.insert("usedBy".into(), json!(used));
+    m
+}
+
+/// `/api/version`, with Traefik's capitalised keys.
+pub(crate) fn version(state: &ApiState) -> Value {
+    let secs = state
+        .started
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut v = json!({
+        "Version": env!("CARGO_PKG_VERSION"),
+        "Codename": "weir",
+        "startDate": rfc3339(secs),
+    });
+    if let Some(api) = &state.static_config.api {
+        if api.disable_dashboard_ad {
+            v["disableDashboardAd"] = true.into();
+        }
+        if !api.dashboard_name.is_empty() {
+            v["dashboardName"] = api.dashboard_name.clone().into();
+        }
+    }
+    v
+}
+
+fn rfc3339(secs: u64) -> String {
+    let days = secs / 86_400;
+    let rem = secs % 86_400;
+    // Civil date from days since 1970-01-01 (Hinnant).
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// `/api/weir/traffic` (weir's own, for the dashboard): request counts per status code
+/// for every entrypoint, router and service since start.
+pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
+    let Some(m) = metrics else {
+        return json!({"enabled": false});
+    };
+    let sum = |series: &[SeriesSnapshot]| {
+        let mut codes: BTreeMap<String, u64> = BTreeMap::new();
+        let mut total = 0;
+        for s in series {
+            *codes.entry(s.key.code().to_string()).or_default() += s.count;
+            total += s.count;
+        }
+        json!({"total": total, "codes": codes})
+    };
+    let group = |v: Vec<(String, Vec<SeriesSnapshot>)>| {
+        Value::Object(v.iter().map(|(n, s)| (n.clone(), sum(s))).collect())
+    };
+    json!({
+        "enabled": true,
+        "entrypoints": group(m.entrypoint_snapshots()),
+        "routers": group(m.router_snapshots()),
+        "services": group(m.service_snapshots()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prune_keeps_meaningful_empties() {
+        let v = json!({"a": "", "b": [], "c": null, "tls": {"options": ""}, "n": 0, "f": false, "t": true});
+        assert_eq!(prune(v), Some(json!({"tls": {}, "n": 0, "t": true})));
+        assert_eq!(rfc3339(1_136_214_245), "2006-01-02T15:04:05Z");
+    }
+}
