@@ -21,7 +21,7 @@ use weir_config::dynamic::Configuration;
 use weir_config::static_config::StaticConfiguration;
 use weir_observe::Metrics;
 use weir_proxy::body::{self, Body};
-use weir_proxy::compile::Report;
+use weir_proxy::compile::{Report, Status};
 use weir_proxy::handler::{BoxFuture, Handler, RequestContext};
 
 pub use query::Page;
@@ -80,10 +80,46 @@ impl Api {
                 return redirect("/dashboard/");
             }
             if let Some(asset) = path.strip_prefix("/dashboard/") {
+                if asset.is_empty() || asset == "index.html" {
+                    return dashboard::index(&self.initial_view());
+                }
                 return dashboard::asset(asset);
             }
         }
         text(StatusCode::NOT_FOUND, "404 page not found\n")
+    }
+
+    /// A plain table of the routers, problems first, for the page's first paint.
+    fn initial_view(&self) -> String {
+        let report = self.state.report.load_full();
+        let mut routers: Vec<_> = report.routers.iter().collect();
+        routers.sort_by_key(|(name, r)| {
+            (
+                r.status != Status::Disabled,
+                r.status != Status::Warning,
+                *name,
+            )
+        });
+        let mut html = String::from(
+            "<h2>Routers</h2><table><thead><tr><th>Status</th><th>Name</th><th>Rule</th><th>Service</th></tr></thead><tbody>",
+        );
+        for (name, r) in routers {
+            let e = dashboard::escape;
+            html.push_str(&format!(
+                "<tr><td data-label=\"Status\"><span class=\"pill {s}\">{s}</span></td><td data-label=\"Name\"><code>{}</code>{}</td><td data-label=\"Rule\"><code>{}</code></td><td data-label=\"Service\"><code>{}</code></td></tr>",
+                e(name),
+                if r.errors.is_empty() {
+                    String::new()
+                } else {
+                    format!("<ul class=\"errors\"><li>{}</li></ul>", r.errors.iter().map(|x| e(x)).collect::<Vec<_>>().join("</li><li>"))
+                },
+                e(&r.rule),
+                e(&r.service),
+                s = r.status,
+            ));
+        }
+        html.push_str("</tbody></table>");
+        html
     }
 
     fn api(&self, path: &str, query: &str) -> Response<Body> {

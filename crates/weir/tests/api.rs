@@ -245,6 +245,16 @@ async fn api_shapes_filters_and_dashboard() {
         html.body
     );
     assert!(!html.body.contains("http://") && !html.body.contains("https://"));
+    // The routers are in the page itself (for curl and before the first poll), the
+    // broken one first with its error.
+    let app_at = html.body.find("app@file").unwrap();
+    let broken_at = html.body.find("broken@file").unwrap();
+    assert!(broken_at < app_at);
+    assert!(html.body.contains("does not exist"));
+    assert!(
+        html.body
+            .contains("Host(`traefik.local`) &amp;&amp; (PathPrefix")
+    );
     for (file, kind) in [("app.js", "text/javascript"), ("style.css", "text/css")] {
         let r = client::get(
             &format!("http://127.0.0.1:{traefik}/dashboard/{file}"),
