@@ -5,7 +5,8 @@
 //! the request (path, canonical host, forwarded headers); the current [`table::RoutingTable`]
 //! (compiled from the dynamic configuration by [`compile`]) picks a router; the router's
 //! [`Handler`] chain runs and ends in a [`service`], which picks a server and forwards through
-//! the pooled [`upstream`] client.
+//! the pooled [`upstream`] client. [`tls`] terminates TLS (certificates by SNI, options,
+//! client authentication).
 
 pub mod body;
 pub mod compile;
@@ -16,6 +17,7 @@ pub mod middleware;
 pub mod pipeline;
 pub mod service;
 pub mod table;
+pub mod tls;
 pub mod upstream;
 
 pub use body::{Body, BoxError};

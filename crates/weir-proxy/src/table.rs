@@ -19,8 +19,13 @@ pub struct Route {
 
 /// The routes of one entrypoint.
 pub struct EntrypointRoutes {
-    /// Host-indexed routes in priority order.
+    /// Host-indexed routes for plain HTTP connections, in priority order.
     pub routes: RouteSet<Arc<Route>>,
+    /// Routes for TLS connections (routers with a `tls` section).
+    pub tls_routes: RouteSet<Arc<Route>>,
+    /// How TLS connections are terminated (certificates and options by SNI); `None` refuses
+    /// TLS.
+    pub tls: Option<Arc<crate::tls::EntrypointTls>>,
 }
 
 /// Every entrypoint's routes, indexed like the static configuration's entrypoint list.
@@ -44,6 +49,8 @@ impl RoutingTable {
         let entrypoints = (0..n)
             .map(|_| EntrypointRoutes {
                 routes: weir_rules::RouteSetBuilder::new().build(),
+                tls_routes: weir_rules::RouteSetBuilder::new().build(),
+                tls: None,
             })
             .collect();
         Self {

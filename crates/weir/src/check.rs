@@ -8,6 +8,7 @@ use weir_config::Diagnostic;
 use weir_proxy::compile::{self, Inputs};
 use weir_proxy::internal::ShutdownState;
 use weir_proxy::service::HealthRegistry;
+use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::TransportRegistry;
 
 use crate::setup;
@@ -48,6 +49,7 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
     }
     let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
     let mut internal = setup::internal_services(
+        cfg,
         Arc::new(ShutdownState::default()),
         http::StatusCode::SERVICE_UNAVAILABLE,
     );
@@ -64,6 +66,7 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
         internal: &internal,
         transports: &TransportRegistry::new(),
         health: &HealthRegistry::new(),
+        tls: &TlsRegistry::new(),
         default_transport: &setup::default_transport(cfg),
         generation: 1,
         metrics: None,

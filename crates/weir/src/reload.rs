@@ -13,6 +13,7 @@ use weir_proxy::compile::{self, EntrypointInfo, Inputs, Report};
 use weir_proxy::handler::SharedHandler;
 use weir_proxy::service::HealthRegistry;
 use weir_proxy::table::SharedTable;
+use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::{TransportRegistry, TransportSettings};
 
 /// A provider's new configuration.
@@ -38,6 +39,8 @@ pub struct CompileEnv {
     pub default_transport: TransportSettings,
     /// The metrics registry, when on.
     pub metrics: Option<Arc<weir_observe::Metrics>>,
+    /// Certificate store and TLS sessions, kept across reloads.
+    pub tls: TlsRegistry,
 }
 
 /// Holds the latest configuration of every provider and installs compiled tables.
@@ -102,6 +105,7 @@ impl Reloader {
                 internal: &env.internal,
                 transports: &env.transports,
                 health: &env.health,
+                tls: &env.tls,
                 default_transport: &env.default_transport,
                 generation,
                 metrics: env.metrics.as_deref(),

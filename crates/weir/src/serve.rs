@@ -11,6 +11,7 @@ use weir_proxy::entrypoint::{self, Entrypoint, Shared};
 use weir_proxy::internal::ShutdownState;
 use weir_proxy::service::HealthRegistry;
 use weir_proxy::table::RoutingTable;
+use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::TransportRegistry;
 
 use crate::observe;
@@ -52,7 +53,7 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
     let access = observe::access_log(cfg, metrics.clone())?;
     let observer = observe::observer(metrics.clone(), access);
     observe::reopen_on_sigusr1(observer.clone());
-    let mut internal = setup::internal_services(shutdown.clone(), terminating);
+    let mut internal = setup::internal_services(cfg, shutdown.clone(), terminating);
     observe::internal_services(metrics.as_ref(), &mut internal);
     let api_state = Arc::new(weir_api::ApiState {
         metrics: metrics.clone(),
@@ -67,6 +68,7 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
             health: HealthRegistry::new(),
             default_transport: setup::default_transport(cfg),
             metrics: metrics.clone(),
+            tls: TlsRegistry::new(),
         },
         table.clone(),
     );

@@ -13,7 +13,7 @@ use weir_config::static_config::StaticConfiguration;
 use weir_proxy::compile::EntrypointInfo;
 use weir_proxy::entrypoint::EntrypointSettings;
 use weir_proxy::handler::SharedHandler;
-use weir_proxy::internal::{Noop, Ping, ShutdownState, Whoami};
+use weir_proxy::internal::{Noop, Ping, RedirectScheme, ShutdownState, Whoami};
 use weir_proxy::pipeline::headers::TrustedNets;
 use weir_proxy::upstream::{GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST, TransportSettings};
 
@@ -86,6 +86,7 @@ pub fn entrypoints(cfg: &StaticConfiguration) -> anyhow::Result<Vec<EntrypointSp
             info: EntrypointInfo {
                 name: name.clone(),
                 as_default: ep.as_default,
+                tls: ep.http.tls.clone(),
             },
         });
     }
@@ -97,10 +98,17 @@ pub fn entrypoints(cfg: &StaticConfiguration) -> anyhow::Result<Vec<EntrypointSp
 
 /// The `name@internal` services.
 pub fn internal_services(
+    cfg: &StaticConfiguration,
     shutdown: Arc<ShutdownState>,
     terminating: StatusCode,
 ) -> BTreeMap<String, SharedHandler> {
     let mut m: BTreeMap<String, SharedHandler> = BTreeMap::new();
+    for r in redirections(cfg) {
+        m.insert(
+            format!("{}@internal", r.service),
+            Arc::new(RedirectScheme::new(&r.scheme, r.port, r.permanent)),
+        );
+    }
     m.insert(
         "ping@internal".into(),
         Arc::new(Ping::new(shutdown, terminating)),
@@ -130,6 +138,18 @@ pub fn internal_config(cfg: &StaticConfiguration, embedded: bool) -> Configurati
         );
     }
     crate::observe::internal_routers(cfg, &mut c);
+    for r in redirections(cfg) {
+        c.http.routers.insert(
+            r.router,
+            Router {
+                entry_points: vec![r.entrypoint],
+                rule: "HostRegexp(`^.+$`)".into(),
+                priority: r.priority,
+                service: format!("{}@internal", r.service),
+                ..Router::default()
+            },
+        );
+    }
     if embedded {
         c.http.routers.insert(
             "whoami".into(),
@@ -142,6 +162,76 @@ pub fn internal_config(cfg: &StaticConfiguration, embedded: bool) -> Configurati
         );
     }
     c
+}
+
+/// An entrypoint's `http.redirections.entryPoint`, resolved.
+struct Redirection {
+    entrypoint: String,
+    router: String,
+    service: String,
+    scheme: String,
+    port: Option<u16>,
+    permanent: bool,
+    priority: i64,
+}
+
+/// Every entrypoint redirection whose target resolves (`to` is an entrypoint name or
+/// `:port`); the others are logged and left out.
+fn redirections(cfg: &StaticConfiguration) -> Vec<Redirection> {
+    let mut out = Vec::new();
+    for (name, ep) in &cfg.entry_points {
+        let Some(r) = ep
+            .http
+            .redirections
+            .as_ref()
+            .and_then(|r| r.entry_point.as_ref())
+        else {
+            continue;
+        };
+        let port = if let Some(p) = r.to.strip_prefix(':') {
+            p.parse::<u16>().ok()
+        } else {
+            cfg.entry_points
+                .get(&r.to)
+                .and_then(|t| parse_address(&t.address).ok())
+                .map(|a| a.port())
+        };
+        let Some(port) = port else {
+            tracing::error!(
+                "entryPoints.{name}.http.redirections.entryPoint.to: {:?} is neither an entrypoint nor :port; no redirection",
+                r.to
+            );
+            continue;
+        };
+        let router = normalize(&format!("{name}-to-{}", r.to));
+        out.push(Redirection {
+            entrypoint: name.clone(),
+            service: format!("redirect-{router}"),
+            router,
+            scheme: if r.scheme.is_empty() {
+                "https".to_owned()
+            } else {
+                r.scheme.clone()
+            },
+            port: Some(port),
+            permanent: r.permanent,
+            priority: if r.priority == 0 {
+                i64::MAX - 1
+            } else {
+                r.priority
+            },
+        });
+    }
+    out
+}
+
+/// Traefik's name normalisation: runs of characters other than letters, digits, `.` and
+/// `-` become one `-`.
+fn normalize(name: &str) -> String {
+    name.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-'))
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The static `serversTransport` as upstream client settings.

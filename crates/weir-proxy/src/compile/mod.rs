@@ -7,12 +7,13 @@ mod middlewares;
 mod names;
 mod report;
 mod services;
+mod tls;
 mod transport;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use weir_config::dynamic::{Configuration, Router};
+use weir_config::dynamic::{Configuration, Router, RouterTlsConfig};
 use weir_rules::{RouteSetBuilder, Rule};
 
 use crate::handler::SharedHandler;
@@ -35,6 +36,8 @@ pub struct EntrypointInfo {
     pub name: String,
     /// `asDefault`: routers without `entryPoints` attach to the default entrypoints.
     pub as_default: bool,
+    /// `http.tls`: TLS for every router on this entrypoint that has no `tls` of its own.
+    pub tls: Option<RouterTlsConfig>,
 }
 
 /// Everything a compilation reads.
@@ -49,6 +52,8 @@ pub struct Inputs<'a> {
     pub transports: &'a TransportRegistry,
     /// Server health that outlives reloads.
     pub health: &'a HealthRegistry,
+    /// Certificate store and TLS session state that outlive reloads.
+    pub tls: &'a crate::tls::TlsRegistry,
     /// The static `serversTransport`, for services that name none.
     pub default_transport: &'a TransportSettings,
     /// The table's generation number.
@@ -77,6 +82,14 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
         .iter()
         .map(|_| RouteSetBuilder::new())
         .collect();
+    let mut tls_builders: Vec<RouteSetBuilder<Arc<Route>>> = inputs
+        .entrypoints
+        .iter()
+        .map(|_| RouteSetBuilder::new())
+        .collect();
+    let mut tls_compiled = crate::tls::compile_tls(inputs.providers, inputs.tls);
+    let mut tls_hosts: tls::HostOptions =
+        inputs.entrypoints.iter().map(|_| BTreeMap::new()).collect();
 
     for (provider, config) in inputs.providers {
         for (name, router) in &config.http.routers {
@@ -87,6 +100,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                 provider,
                 &defaults,
                 inputs,
+                &tls_compiled,
                 &mut services,
                 &mut middlewares,
             );
@@ -104,7 +118,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                     .iter()
                     .map(|m| resolve(m, provider))
                     .collect(),
-                tls: router.tls.is_some(),
+                tls: compiled.tls.iter().any(Option::is_some),
                 status: Status::Enabled,
                 errors: compiled.warnings,
                 provider: provider.clone(),
@@ -128,8 +142,23 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                         handler,
                         metrics,
                     });
-                    for &ep in &compiled.entrypoints {
-                        builders[ep].add(
+                    for (&ep, opt) in compiled.entrypoints.iter().zip(&compiled.tls) {
+                        let Some(opt) = opt else {
+                            builders[ep].add(
+                                rule.clone(),
+                                compiled.priority,
+                                &qualified,
+                                route.clone(),
+                            );
+                            continue;
+                        };
+                        for host in rule.hosts() {
+                            tls_hosts[ep]
+                                .entry(host)
+                                .or_default()
+                                .push((opt.clone(), qualified.clone()));
+                        }
+                        tls_builders[ep].add(
                             rule.clone(),
                             compiled.priority,
                             &qualified,
@@ -147,10 +176,19 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
     }
     services.finish(&mut report);
     middlewares.finish(&mut report);
+    let ep_tls = tls::entrypoint_tls(tls_hosts, &mut tls_compiled, &mut report);
+    report.tls_options = tls_compiled.option_reports;
+    report.certificates = tls_compiled.certificates;
     let table = RoutingTable::new(
         builders
             .into_iter()
-            .map(|b| EntrypointRoutes { routes: b.build() })
+            .zip(tls_builders)
+            .zip(ep_tls)
+            .map(|((b, t), tls)| EntrypointRoutes {
+                routes: b.build(),
+                tls_routes: t.build(),
+                tls,
+            })
             .collect(),
         inputs.generation,
     );
@@ -178,17 +216,22 @@ fn default_entrypoints(eps: &[EntrypointInfo]) -> Vec<usize> {
 
 struct CompiledRouter {
     entrypoints: Vec<usize>,
+    /// Per entrypoint (same order): the TLS option set, or `None` for plain HTTP.
+    tls: Vec<Option<String>>,
     priority: i64,
     warnings: Vec<String>,
     result: Result<(Rule, SharedHandler), Vec<String>>,
 }
 
+// Each argument is a separate piece of compile state; bundling them would only hide that.
+#[allow(clippy::too_many_arguments)]
 fn compile_router(
     router: &Router,
     qualified: &str,
     provider: &str,
     defaults: &[usize],
     inputs: &Inputs<'_>,
+    tls_compiled: &crate::tls::TlsCompiled,
     services: &mut services::ServiceBuilder<'_>,
     middlewares: &mut middlewares::MiddlewareBuilder<'_>,
 ) -> CompiledRouter {
@@ -229,12 +272,15 @@ fn compile_router(
         errors.push("no valid entryPoint for this router".to_owned());
     }
 
-    if router.tls.is_some() {
-        errors.push(
-            "TLS termination is not available in this build yet; the router is not served"
-                .to_owned(),
-        );
-    }
+    let entrypoints: Vec<usize> = entrypoints.into_iter().collect();
+    let tls = tls::router_options(
+        router,
+        provider,
+        &entrypoints,
+        inputs,
+        tls_compiled,
+        &mut errors,
+    );
     let mut chain = Vec::with_capacity(router.middlewares.len());
     for m in &router.middlewares {
         let name = resolve(m, provider);
@@ -265,7 +311,8 @@ fn compile_router(
         _ => Err(errors),
     };
     CompiledRouter {
-        entrypoints: entrypoints.into_iter().collect(),
+        entrypoints,
+        tls,
         priority,
         warnings,
         result,

@@ -80,6 +80,12 @@ pub struct Report {
     pub services: BTreeMap<String, ElementReport>,
     /// Middlewares by qualified name.
     pub middlewares: BTreeMap<String, ElementReport>,
+    /// TLS option sets by qualified name (`default`, `name@provider`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tls_options: BTreeMap<String, ElementReport>,
+    /// Configured certificates, with their names and expiry (`info.notAfter`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certificates: Vec<crate::tls::CertReport>,
     /// Problems not tied to one element (e.g. an unknown entrypoint in a model).
     pub global: Vec<String>,
     /// The load balancers built, by service name: live server status for the API and
@@ -100,9 +106,15 @@ impl Report {
             .services
             .values()
             .chain(self.middlewares.values())
+            .chain(self.tls_options.values())
             .filter(|e| e.status == Status::Disabled)
             .map(|e| e.errors.len().max(1));
-        routers.chain(elements).sum::<usize>() + self.global.len()
+        let certs = self
+            .certificates
+            .iter()
+            .filter(|c| c.status == Status::Disabled)
+            .count();
+        routers.chain(elements).sum::<usize>() + certs + self.global.len()
     }
 
     /// Every problem as `kind name: message` lines, errors first.
@@ -120,6 +132,7 @@ impl Report {
         for (what, map) in [
             ("service", &self.services),
             ("middleware", &self.middlewares),
+            ("TLS options", &self.tls_options),
         ] {
             for (name, e) in map {
                 let sink = if e.status == Status::Disabled {
@@ -129,6 +142,23 @@ impl Report {
                 };
                 sink.extend(e.errors.iter().map(|m| format!("{what} {name}: {m}")));
             }
+        }
+        for c in &self.certificates {
+            let sink = if c.status == Status::Disabled {
+                &mut errors
+            } else {
+                &mut warnings
+            };
+            let what = if c.default {
+                "default certificate"
+            } else {
+                "certificate"
+            };
+            sink.extend(
+                c.errors
+                    .iter()
+                    .map(|m| format!("{what} {}: {m}", c.cert_file)),
+            );
         }
         errors.extend(self.global.iter().cloned());
         errors.extend(warnings);

@@ -66,10 +66,20 @@ async fn dispatch(
             query: parts.uri.query().unwrap_or(""),
             client_ip: Some(conn.client_addr.ip()),
         };
-        table
-            .entrypoint(settings.index)
-            .and_then(|ep| ep.routes.find(&view))
-            .cloned()
+        let ep = table.entrypoint(settings.index);
+        if let (Some(info), Some(ep_tls)) = (&conn.tls, ep.and_then(|e| e.tls.as_ref()))
+            && ep_tls.misdirected(info.server_name.as_deref(), &canonical)
+        {
+            return text(StatusCode::MISDIRECTED_REQUEST, "421 Misdirected Request\n");
+        }
+        ep.and_then(|ep| {
+            if conn.tls.is_some() {
+                ep.tls_routes.find(&view)
+            } else {
+                ep.routes.find(&view)
+            }
+        })
+        .cloned()
     };
     let Some(route) = route else {
         return not_found();
@@ -114,7 +124,7 @@ async fn dispatch(
         &mut parts.headers,
         &headers::Forwarding {
             client_ip,
-            tls: false,
+            tls: conn.tls.is_some(),
             websocket,
             host: host_for_fwd.as_deref(),
             server: &shared.hostname,
@@ -132,9 +142,12 @@ async fn dispatch(
         client_addr: conn.client_addr,
         local_addr: conn.local_addr,
         entrypoint: settings.name.clone(),
-        tls: false,
+        tls: conn.tls.is_some(),
         router: Some(route.name.clone()),
     };
+    if let Some(info) = &conn.tls {
+        parts.extensions.insert(info.clone());
+    }
     let body = match settings.read_timeout {
         Some(t) => body::boxed(super::DeadlineBody::new(incoming, t)),
         None => body::boxed(incoming),

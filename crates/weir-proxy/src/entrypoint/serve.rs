@@ -9,13 +9,16 @@ use http::HeaderValue;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_rustls::LazyConfigAcceptor;
+use tokio_rustls::rustls::server::Acceptor;
 
 use crate::internal::ShutdownState;
 use crate::pipeline::headers::TrustedNets;
 use crate::table::SharedTable;
+use crate::tls::TlsInfo;
 
 /// Per-entrypoint settings from the static configuration.
 #[derive(Debug, Clone)]
@@ -69,7 +72,128 @@ pub(super) struct ConnInfo {
     pub client_addr: SocketAddr,
     pub local_addr: SocketAddr,
     pub settings: Arc<EntrypointSettings>,
+    /// Set on TLS connections.
+    pub tls: Option<Arc<TlsInfo>>,
 }
+
+/// An accepted connection before its protocol is known.
+struct Connection {
+    client_addr: SocketAddr,
+    settings: Arc<EntrypointSettings>,
+    shared: Arc<Shared>,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    watcher: Watcher,
+    /// Counts the connection as open (metrics) until dropped.
+    open: Option<weir_observe::ConnectionGuard>,
+}
+
+/// The first byte of a TLS record carrying a handshake (the ClientHello).
+const TLS_HANDSHAKE: u8 = 0x16;
+
+impl Connection {
+    /// Tells TLS from plain HTTP by the first byte (as Traefik does, so one entrypoint
+    /// serves both), terminates TLS with the configuration chosen by SNI, then serves HTTP.
+    async fn serve(self, stream: TcpStream) {
+        let local_addr =
+            super::listener::canonical(stream.local_addr().unwrap_or(self.client_addr));
+        let limit = self.settings.read_timeout.unwrap_or(HANDSHAKE_TIMEOUT);
+        let mut first = [0u8; 1];
+        let is_tls = match tokio::time::timeout(limit, stream.peek(&mut first)).await {
+            Ok(Ok(0)) | Err(_) => return,
+            Ok(Ok(_)) => first[0] == TLS_HANDSHAKE,
+            Ok(Err(e)) => {
+                tracing::debug!(error = %e, "reading the first byte failed");
+                return;
+            }
+        };
+        let mut info = ConnInfo {
+            client_addr: self.client_addr,
+            local_addr,
+            settings: self.settings.clone(),
+            tls: None,
+        };
+        let stream = super::WriteStall::new(stream, self.settings.write_timeout);
+        if !is_tls {
+            self.serve_http(TokioIo::new(stream), info).await;
+            return;
+        }
+        let ep_tls = self
+            .shared
+            .table
+            .load()
+            .entrypoint(self.settings.index)
+            .and_then(|e| e.tls.clone());
+        let Some(ep_tls) = ep_tls else {
+            tracing::debug!(entrypoint = %self.settings.name, "TLS is not available here; closing");
+            return;
+        };
+        let handshake = async {
+            let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
+            let sni = start
+                .client_hello()
+                .server_name()
+                .map(str::to_ascii_lowercase);
+            let config = ep_tls.config_for(sni.as_deref());
+            let stream = start.into_stream(config).await?;
+            Ok::<_, std::io::Error>((stream, sni))
+        };
+        let (stream, sni) = match tokio::time::timeout(limit, handshake).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                tracing::debug!(client = %self.client_addr, error = %e, "TLS handshake failed");
+                return;
+            }
+            Err(_) => {
+                tracing::debug!(client = %self.client_addr, "TLS handshake timed out");
+                return;
+            }
+        };
+        let session = stream.get_ref().1;
+        info.tls = Some(Arc::new(TlsInfo {
+            server_name: sni,
+            version: session
+                .protocol_version()
+                .and_then(|v| v.as_str())
+                .unwrap_or("unknown"),
+            cipher: session
+                .negotiated_cipher_suite()
+                .and_then(|s| s.suite().as_str())
+                .unwrap_or("unknown"),
+            alpn: session.alpn_protocol().map(<[u8]>::to_vec),
+            peer_certificates: session
+                .peer_certificates()
+                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+                .unwrap_or_default(),
+        }));
+        self.serve_http(TokioIo::new(stream), info).await;
+    }
+
+    async fn serve_http<I>(self, io: I, info: ConnInfo)
+    where
+        I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    {
+        let _open = self.open;
+        let conn = Arc::new(info);
+        let shared = self.shared;
+        let svc = service_fn(move |req| {
+            let conn = conn.clone();
+            let shared = shared.clone();
+            async move { Ok::<_, Infallible>(super::request::handle(req, &conn, &shared).await) }
+        });
+        let fut = self.watcher.watch(
+            self.builder
+                .serve_connection_with_upgrades(io, svc)
+                .into_owned(),
+        );
+        if let Err(e) = fut.await {
+            tracing::debug!(error = %chain(&*e), "connection ended with an error");
+        }
+    }
+}
+
+/// How long a client may take to send its first byte and finish the TLS handshake when
+/// no `readTimeout` is set.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Entrypoint {
     /// Wraps a bound listener.
@@ -112,31 +236,18 @@ impl Entrypoint {
                 },
             };
             let _ = stream.set_nodelay(true);
-            let client_addr = super::listener::canonical(client_addr);
-            let local_addr = super::listener::canonical(stream.local_addr().unwrap_or(client_addr));
-            let conn = Arc::new(ConnInfo {
-                client_addr,
-                local_addr,
+            let conn = Connection {
+                client_addr: super::listener::canonical(client_addr),
                 settings: settings.clone(),
-            });
-            let open = shared
-                .observer
-                .as_ref()
-                .and_then(|o| o.connection(settings.index));
-            let shared = shared.clone();
-            let svc = service_fn(move |req| {
-                let conn = conn.clone();
-                let shared = shared.clone();
-                async move { Ok::<_, Infallible>(super::request::handle(req, &conn, &shared).await) }
-            });
-            let io = TokioIo::new(super::WriteStall::new(stream, settings.write_timeout));
-            let fut = graceful.watch(builder.serve_connection_with_upgrades(io, svc).into_owned());
-            tokio::spawn(async move {
-                let _open = open;
-                if let Err(e) = fut.await {
-                    tracing::debug!(error = %chain(&*e), "connection ended with an error");
-                }
-            });
+                shared: shared.clone(),
+                builder: builder.clone(),
+                watcher: graceful.watcher(),
+                open: shared
+                    .observer
+                    .as_ref()
+                    .and_then(|o| o.connection(settings.index)),
+            };
+            tokio::spawn(conn.serve(stream));
         }
         drop(self.listener);
         tracing::info!(entrypoint = %settings.name, "stopped accepting; draining connections");

@@ -1,12 +1,14 @@
 //! Services weir answers itself (`<name>@internal`): `whoami`, `ping`, `noop`,
-//! `prometheus`.
+//! `prometheus`, and the entrypoint redirections.
 
 mod ping;
 mod prometheus;
+mod redirect;
 mod whoami;
 
 pub use ping::{Ping, ShutdownState};
 pub use prometheus::Prometheus;
+pub use redirect::RedirectScheme;
 pub use whoami::Whoami;
 
 use http::{Response, StatusCode};
