@@ -11,11 +11,12 @@ use weir_proxy::service::HealthRegistry;
 use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::TransportRegistry;
 
+use crate::cli::ConfigArgs;
 use crate::setup;
 use crate::static_load::StaticSource;
 
 /// Runs the check and prints its findings to stdout.
-pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
+pub async fn check(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     let cfg = &source.config;
     let mut problems: Vec<String> = Vec::new();
     let mut errors = 0usize;
@@ -47,6 +48,36 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    let mut notes = Vec::new();
+    if let Some(m) = crate::manifests::load(args, cfg)? {
+        for d in &m.diagnostics {
+            if d.is_error() {
+                errors += 1;
+            }
+            problems.push(format!("{}: {d}", d.severity));
+        }
+        for (name, c) in m.providers {
+            providers.push((name, Arc::new(c)));
+        }
+        notes.push(format!("{} Kubernetes objects read", m.objects));
+        if !m.skipped.is_empty() {
+            let kinds: Vec<String> = m
+                .skipped
+                .iter()
+                .map(|(k, n)| format!("{k} ({n})"))
+                .collect();
+            notes.push(format!(
+                "not routing objects, skipped: {}",
+                kinds.join(", ")
+            ));
+        }
+        if !m.dns_services.is_empty() {
+            notes.push(format!(
+                "no endpoints given (--endpoint) for {}; they point at the services' cluster DNS names",
+                m.dns_services.join(", ")
+            ));
+        }
+    }
     let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
     let mut internal = setup::internal_services(
         cfg,
@@ -76,6 +107,9 @@ pub async fn check(source: StaticSource) -> anyhow::Result<ExitCode> {
         crate::table_print::routing_table(&compiled.report, &names)
     );
     errors += compiled.report.error_count();
+    for n in &notes {
+        println!("note: {n}");
+    }
     problems.extend(compiled.report.problems());
     if problems.is_empty() {
         println!("\nno problems found");

@@ -46,6 +46,27 @@ pub struct ConfigArgs {
     )]
     pub config: Option<PathBuf>,
 
+    /// Kubernetes manifests (a file or a folder of .yaml/.yml/.json files, read in name
+    /// order; repeatable, read in the order given). Later objects with the same kind,
+    /// namespace and name replace earlier ones, as `kubectl apply` does.
+    #[arg(
+        short = 'f',
+        long = "manifests",
+        visible_alias = "filename",
+        value_name = "DIR_OR_FILE"
+    )]
+    pub manifests: Vec<PathBuf>,
+
+    /// Read the subfolders of manifest folders too (kubectl's -R).
+    #[arg(short = 'R', long = "recursive")]
+    pub recursive: bool,
+
+    /// Stand-in endpoints for a Service port of the manifests, e.g.
+    /// `todo-phaseiv/todo-app-backend:8000=127.0.0.1:9101` (repeatable; several for one
+    /// port balance between them).
+    #[arg(long = "endpoint", value_name = "NAMESPACE/SERVICE:PORT=HOST:PORT")]
+    pub endpoints: Vec<String>,
+
     /// Static configuration flags in Traefik's form; filled from the command line before
     /// clap runs (see the help footer).
     #[arg(skip)]
@@ -57,6 +78,7 @@ Static configuration can also be given as Traefik-style flags and environment va
 which override the file (file < WEIR_* environment < flags):
   --entrypoints.web.address=:8000       --providers.file.filename=dynamic.yaml
   --providers.file.watch=false          --log.level=DEBUG       --api.insecure
+  --providers.kubernetesingress.ingressclass=nginx  (with -f/--manifests)
   WEIR_ENTRYPOINTS_WEB_ADDRESS=:8000    WEIR_LOG_LEVEL=DEBUG
 Environment: WEIR_WORKER_THREADS sets the number of worker threads (default: one per core).";
 

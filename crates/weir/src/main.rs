@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod logging;
 mod observe;
+mod manifests;
 mod reload;
 mod serve;
 mod setup;
@@ -53,10 +54,10 @@ fn main() -> ExitCode {
         }
     };
     let result = if is_check {
-        runtime.block_on(check::check(source))
+        runtime.block_on(check::check(source, &args))
     } else {
         runtime
-            .block_on(serve::serve(source))
+            .block_on(serve::serve(source, &args))
             .map(|()| ExitCode::SUCCESS)
     };
     match result {

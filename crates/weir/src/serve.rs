@@ -15,12 +15,13 @@ use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::TransportRegistry;
 
 use crate::observe;
+use crate::cli::ConfigArgs;
 use crate::reload::{CompileEnv, Reloader, Update};
 use crate::setup::{self, internal_config};
 use crate::static_load::StaticSource;
 
 /// Runs until a termination signal has been handled.
-pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
+pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()> {
     let cfg = &source.config;
     for d in &source.diagnostics {
         tracing::warn!("{d}");
@@ -98,6 +99,21 @@ pub async fn serve(source: StaticSource) -> anyhow::Result<()> {
         }
         if file.config().watch {
             setup::spawn_file_watch(file, tx.clone());
+        }
+    }
+    if let Some(m) = crate::manifests::load(args, cfg)? {
+        for d in &m.diagnostics {
+            if d.is_error() {
+                tracing::error!("{d}");
+            } else {
+                tracing::warn!("{d}");
+            }
+        }
+        for (provider, config) in m.providers {
+            reloader.set(Update {
+                provider,
+                config: Arc::new(config),
+            });
         }
     }
     reloader.apply().await;
