@@ -90,10 +90,13 @@ fn ingress(name: &str, host: Option<&str>, paths: &[(&str, &str, &str)]) -> Stri
     y
 }
 
+/// Paths with their types, a request path, and the index of the path that should win.
+type PathCase<'a> = (&'a [(&'a str, &'a str)], &'a str, Option<usize>);
+
 /// The Kubernetes documentation's table of path matches ("Examples").
 #[test]
 fn kubernetes_path_examples() {
-    let cases: &[(&[(&str, &str)], &str, Option<usize>)] = &[
+    let cases: &[PathCase<'_>] = &[
         (&[("/", "Prefix")], "/anything/at/all", Some(0)),
         (&[("/foo", "Exact")], "/foo", Some(0)),
         (&[("/foo", "Exact")], "/bar", None),
