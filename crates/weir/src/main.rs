@@ -4,8 +4,8 @@
 mod check;
 mod cli;
 mod logging;
-mod observe;
 mod manifests;
+mod observe;
 mod reload;
 mod serve;
 mod setup;

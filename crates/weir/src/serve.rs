@@ -14,8 +14,8 @@ use weir_proxy::table::RoutingTable;
 use weir_proxy::tls::TlsRegistry;
 use weir_proxy::upstream::TransportRegistry;
 
-use crate::observe;
 use crate::cli::ConfigArgs;
+use crate::observe;
 use crate::reload::{CompileEnv, Reloader, Update};
 use crate::setup::{self, internal_config};
 use crate::static_load::StaticSource;
