@@ -106,6 +106,7 @@ pub async fn check(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<Ex
         "{}",
         crate::table_print::routing_table(&compiled.report, &names)
     );
+    print_certificates(&compiled.report);
     errors += compiled.report.error_count();
     for n in &notes {
         println!("note: {n}");
@@ -125,4 +126,28 @@ pub async fn check(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<Ex
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The certificates that loaded, with their names and expiry.
+fn print_certificates(report: &compile::Report) {
+    let loaded: Vec<_> = report
+        .certificates
+        .iter()
+        .filter_map(|c| c.info.as_ref().map(|i| (c, i)))
+        .collect();
+    if loaded.is_empty() {
+        return;
+    }
+    println!("certificates:");
+    for (c, info) in loaded {
+        let names = if c.default {
+            "(default certificate)".to_owned()
+        } else {
+            info.sans.join(", ")
+        };
+        println!(
+            "  {}  {names}  not after {}",
+            c.cert_file, info.not_after_text
+        );
+    }
 }

@@ -661,4 +661,9 @@ async fn bad_certificates_are_reported_and_the_rest_serves() {
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("is a directory"), "{text}");
     assert!(text.contains("does not match"), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.contains("good.crt") && l.contains("good.test  not after")),
+        "{text}"
+    );
 }
