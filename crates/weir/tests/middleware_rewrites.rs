@@ -174,6 +174,12 @@ async fn rewrites_and_redirects() {
             "POST",
             None,
         ),
+        // edge-basics row 7 is checked with `curl -I`: HEAD answers as GET does.
+        with(
+            case("whoami.local", "/", 301, "https://whoami.local/"),
+            "HEAD",
+            None,
+        ),
         case("port.test", "/p", 302, "https://port.test:8443/p"),
         with(
             case("temp.test", "/t", 307, "https://temp.test/t"),

@@ -4,10 +4,12 @@ use http::{HeaderValue, Method, Response, StatusCode, header};
 
 use crate::body::{self, Body};
 
-/// A redirect to `location`: 302 (307 for methods other than GET), or 301 (308) when
-/// `permanent`, with the status text as body, as Traefik answers.
+/// A redirect to `location`: 302 (307 for methods other than GET and HEAD), or 301 (308)
+/// when `permanent`, with the status text as body, as Traefik answers. HEAD gets the same
+/// status as GET (RFC 9110: the same header fields), so `curl -I` shows the 301 a browser
+/// would get.
 pub(super) fn redirect(location: &str, permanent: bool, method: &Method) -> Response<Body> {
-    let keep_method = method != Method::GET;
+    let keep_method = method != Method::GET && method != Method::HEAD;
     let status = match (permanent, keep_method) {
         (false, false) => StatusCode::FOUND,
         (false, true) => StatusCode::TEMPORARY_REDIRECT,
