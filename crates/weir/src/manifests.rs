@@ -59,6 +59,14 @@ pub fn load(
     let m = Manifests::read(&args.manifests, args.recursive)?;
     let t = translate(&m.set, &opts);
     let mut diagnostics = m.diagnostics.clone();
+    for (ns, name, port) in opts.endpoints.keys() {
+        if weir_kube::backend::service(&m.set, ns, name).is_none() {
+            diagnostics.push(Diagnostic::warning(
+                format!("--endpoint {ns}/{name}:{port}"),
+                format!("no Service {ns}/{name} in the manifests; this endpoint is not used"),
+            ));
+        }
+    }
     diagnostics.extend(t.problems.iter().map(|p| m.locate(p)));
     let mut dns_services = Vec::new();
     for (_, c) in [(0, &t.crd), (1, &t.ingress)] {

@@ -46,13 +46,27 @@ fn check_manifests_passes_and_fails_with_file_and_line() {
     std::fs::write(dir.path().join("static.yaml"), STATIC).unwrap();
     std::fs::create_dir(dir.path().join("m")).unwrap();
     std::fs::write(dir.path().join("m/10-app.yaml"), GOOD).unwrap();
-    let out = run(dir.path(), &["check", "--config", "static.yaml", "-f", "m"]);
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "--config",
+            "static.yaml",
+            "-f",
+            "m",
+            "--endpoint",
+            "shop/typo:80=127.0.0.1:1",
+        ],
+    );
     let t = text(&out);
     assert!(out.status.success(), "{t}");
+    assert!(
+        t.contains("warning: --endpoint shop/typo:80: no Service shop/typo"),
+        "{t}"
+    );
     assert!(t.contains("shop-app-"), "{t}");
     assert!(t.contains("@kubernetescrd"), "{t}");
     assert!(t.contains("Host(`shop.test`)"), "{t}");
-    assert!(t.contains("no problems found"), "{t}");
 
     // A later file names a Service that does not exist: reported at its line, exit 1,
     // and the good route is still listed.
