@@ -340,6 +340,23 @@ async fn versions_ciphers_and_alpn_follow_options() {
         .await
         .unwrap();
     assert_eq!(stream.get_ref().1.alpn_protocol(), Some(&b"h2"[..]));
+    // Domain fronting: a connection made for unknown.test (default options) asking for
+    // a.test (served with `old`) is refused with 421; with the right SNI it is served.
+    let c = tls::insecure_client_config(&[b"http/1.1"], Versions::Both).unwrap();
+    let req = || {
+        Request::get("/")
+            .header("host", "a.test")
+            .body(body::empty())
+            .unwrap()
+    };
+    let resp = client::request_tls_with(addr(s.websecure), "unknown.test", c.clone(), req())
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 421);
+    let resp = client::request_tls_with(addr(s.websecure), "a.test", c, req())
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 200);
 }
 
 /// `openssl s_client`; returns (success, stdout+stderr).
