@@ -10,6 +10,7 @@
 mod add_prefix;
 mod basic_auth;
 mod chain;
+mod compress;
 mod headers;
 mod htpasswd;
 mod in_flight_req;
@@ -36,6 +37,7 @@ use crate::handler::{BoxFuture, Handler, RequestContext, SharedHandler};
 pub use add_prefix::AddPrefix;
 pub use basic_auth::BasicAuth;
 pub use chain::{PerRouter, Spec, compose};
+pub use compress::Compress;
 pub use headers::Headers;
 pub use in_flight_req::InFlightReq;
 pub use ip_allow_list::IpAllowList;
@@ -112,6 +114,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
             })))
         }
         MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
+        MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",
