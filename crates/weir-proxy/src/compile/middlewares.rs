@@ -7,7 +7,9 @@ use weir_config::dynamic::{Middleware, MiddlewareKind};
 use super::Inputs;
 use super::names::{qualify, resolve};
 use super::report::{ElementReport, Report, Status};
-use crate::middleware::{self, Spec};
+use super::services::ServiceBuilder;
+use crate::middleware::{self, Errors, Spec};
+use std::sync::Arc;
 
 pub(super) struct MiddlewareBuilder<'a> {
     defined: BTreeMap<String, (&'a str, &'a Middleware)>,
@@ -34,13 +36,18 @@ impl<'a> MiddlewareBuilder<'a> {
 
     /// Middleware `name`, built on first use; `user` (a router or a chain) is recorded in
     /// `usedBy`. `Err` is why it cannot serve.
-    pub(super) fn get(&mut self, name: &str, user: &str) -> Result<Spec, String> {
-        let result = self.build(name);
+    pub(super) fn get(
+        &mut self,
+        name: &str,
+        user: &str,
+        services: &mut ServiceBuilder<'_>,
+    ) -> Result<Spec, String> {
+        let result = self.build(name, services);
         self.record_use(name, user);
         result
     }
 
-    fn build(&mut self, name: &str) -> Result<Spec, String> {
+    fn build(&mut self, name: &str, services: &mut ServiceBuilder<'_>) -> Result<Spec, String> {
         if let Some(done) = self.built.get(name) {
             return done.clone();
         }
@@ -69,7 +76,7 @@ impl<'a> MiddlewareBuilder<'a> {
                 let mut result = Ok(());
                 for (i, child) in c.middlewares.iter().enumerate() {
                     let child = resolve(child, provider);
-                    match self.get(&child, name) {
+                    match self.get(&child, name, services) {
                         Ok(spec) => items.push(spec),
                         Err(e) => {
                             result = Err(format!("middlewares[{i}] {child:?}: {e}"));
@@ -85,6 +92,19 @@ impl<'a> MiddlewareBuilder<'a> {
                     "ipWhiteList",
                     middleware::build(MiddlewareKind::IpAllowList(c)),
                 )
+            }
+            Some(MiddlewareKind::Errors(c)) => {
+                let service = resolve(&c.service, provider);
+                let result = if c.service.is_empty() {
+                    Err("service is empty".to_owned())
+                } else {
+                    services
+                        .get(&service, name)
+                        .map_err(|e| format!("service {service:?}: {e}"))
+                        .and_then(|h| Errors::new(c, h))
+                        .map(|m| Spec::Shared(Arc::new(m)))
+                };
+                ("errors", result)
             }
             Some(kind) => (middleware::kind_name(kind), middleware::build(kind)),
         };
@@ -122,7 +142,7 @@ impl<'a> MiddlewareBuilder<'a> {
 
     /// Builds the middlewares no router used (to report their errors) and moves the
     /// reports into `report`.
-    pub(super) fn finish(mut self, report: &mut Report) {
+    pub(super) fn finish(mut self, report: &mut Report, services: &mut ServiceBuilder<'_>) {
         let unused: Vec<String> = self
             .defined
             .keys()
@@ -130,7 +150,7 @@ impl<'a> MiddlewareBuilder<'a> {
             .cloned()
             .collect();
         for name in unused {
-            let _ = self.build(&name);
+            let _ = self.build(&name, services);
         }
         report.middlewares = self.reports;
     }

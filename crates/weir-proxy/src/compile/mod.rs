@@ -174,8 +174,8 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             report.routers.insert(qualified, entry);
         }
     }
+    middlewares.finish(&mut report, &mut services);
     services.finish(&mut report);
-    middlewares.finish(&mut report);
     let ep_tls = tls::entrypoint_tls(tls_hosts, &mut tls_compiled, &mut report);
     report.tls_options = tls_compiled.option_reports;
     report.certificates = tls_compiled.certificates;
@@ -284,7 +284,7 @@ fn compile_router(
     let mut chain = Vec::with_capacity(router.middlewares.len());
     for m in &router.middlewares {
         let name = resolve(m, provider);
-        match middlewares.get(&name, qualified) {
+        match middlewares.get(&name, qualified, services) {
             Ok(spec) => chain.push(spec),
             Err(e) => errors.push(format!("middleware {name:?}: {e}")),
         }

@@ -11,6 +11,7 @@ mod add_prefix;
 mod basic_auth;
 mod chain;
 mod compress;
+mod errors;
 mod headers;
 mod htpasswd;
 mod in_flight_req;
@@ -22,6 +23,7 @@ mod redirect_regex;
 mod redirect_scheme;
 mod replace_path;
 mod replace_path_regex;
+mod retry;
 mod strip_prefix;
 mod strip_prefix_regex;
 mod uri;
@@ -38,6 +40,7 @@ pub use add_prefix::AddPrefix;
 pub use basic_auth::BasicAuth;
 pub use chain::{PerRouter, Spec, compose};
 pub use compress::Compress;
+pub use errors::Errors;
 pub use headers::Headers;
 pub use in_flight_req::InFlightReq;
 pub use ip_allow_list::IpAllowList;
@@ -46,6 +49,7 @@ pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
 pub use replace_path_regex::ReplacePathRegex;
+pub use retry::Retry;
 pub use strip_prefix::StripPrefix;
 pub use strip_prefix_regex::StripPrefixRegex;
 
@@ -89,8 +93,8 @@ impl Handler for Layer {
 }
 
 /// Builds the middleware `kind` describes. `Err` is the reason it cannot serve, for the
-/// report. `chain` is resolved by the compiler (it names other middlewares) and is not
-/// handled here.
+/// report. `chain` and `errors` are built by the compiler (they name other middlewares or
+/// services) and are not handled here.
 pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
     let shared = |m: SharedMiddleware| Ok(Spec::Shared(m));
     match kind {
@@ -115,6 +119,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         }
         MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
+        MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",

@@ -82,10 +82,27 @@ impl UpstreamError {
         self.retryable
     }
 
-    /// The plain-text answer for this error (`Bad Gateway` / `Gateway Timeout`).
+    /// The plain-text answer for this error (`Bad Gateway` / `Gateway Timeout`), marked
+    /// with an [`UpstreamFailure`] extension so middlewares (retry) can tell it from an
+    /// answer the server gave.
     pub fn to_response(&self) -> Response<Body> {
-        status_response(self.status())
+        let mut resp = status_response(self.status());
+        resp.extensions_mut().insert(UpstreamFailure {
+            kind: self.kind,
+            retryable: self.retryable,
+        });
+        resp
     }
+}
+
+/// Marks a response weir wrote because no server answered (see
+/// [`UpstreamError::to_response`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpstreamFailure {
+    /// What went wrong.
+    pub kind: UpstreamErrorKind,
+    /// Whether sending the request again is safe (see [`UpstreamError::is_retryable`]).
+    pub retryable: bool,
 }
 
 /// A plain-text response whose body is the status' reason phrase, as Traefik writes its own

@@ -15,7 +15,7 @@ mod tls;
 mod upgrade;
 
 pub use client::{ClientBuildError, UpstreamClient, strip_hop_by_hop};
-pub use error::{UpstreamError, UpstreamErrorKind, status_response};
+pub use error::{UpstreamError, UpstreamErrorKind, UpstreamFailure, status_response};
 pub use registry::TransportRegistry;
 pub use settings::{
     DEFAULT_MAX_IDLE_CONNS_PER_HOST, GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST, TransportSettings,
