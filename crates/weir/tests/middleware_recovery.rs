@@ -81,7 +81,7 @@ async fn retry_and_errors() {
         server::serve_fn(move |_req| {
             let n = calls.fetch_add(1, Ordering::SeqCst);
             async move {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     server::response(503, "busy")
                 } else {
                     server::response(200, "fine")
