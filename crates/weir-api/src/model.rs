@@ -99,6 +99,12 @@ impl View<'_> {
                 m.insert("service".into(), r.service.clone().into());
                 m
             });
+            // Traefik reports the options a TLS router gets when it names none.
+            if let Some(Value::Object(tls)) = m.get_mut("tls")
+                && !tls.contains_key("options")
+            {
+                tls.insert("options".into(), "default".into());
+            }
             if r.priority != 0 && !m.contains_key("priority") {
                 m.insert("priority".into(), r.priority.into());
             }

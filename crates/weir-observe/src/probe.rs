@@ -15,7 +15,7 @@ use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Capture, Record, content_length};
 use crate::labels::{SeriesKey, method_index, protocol_index};
-use crate::metrics::{Metrics, RouteHandles, SeriesSet};
+use crate::metrics::{Metrics, RouteHandles};
 
 /// The upstream server that answered, put in the response's extensions by the load
 /// balancer (for the access log's `ServiceURL` and `OriginStatus`).
@@ -70,18 +70,13 @@ impl Observer {
         client: SocketAddr,
         tls: bool,
     ) -> Probe {
-        let entry = self
-            .metrics
-            .as_ref()
-            .and_then(|m| m.entrypoint(index))
-            .map(|e| e.series().clone());
         Probe {
             observer: self.clone(),
             start: Instant::now(),
             method: method_index(&parts.method),
             protocol: protocol_index(&parts.headers),
             request_bytes: content_length(&parts.headers),
-            entry,
+            entrypoint: index,
             route: None,
             router: None,
             capture: self
@@ -115,15 +110,15 @@ pub struct Probe {
     method: u8,
     protocol: u8,
     request_bytes: u64,
-    entry: Option<Arc<SeriesSet>>,
-    route: Option<RouteHandles>,
+    entrypoint: usize,
+    route: Option<Arc<RouteHandles>>,
     router: Option<Arc<str>>,
     capture: Option<Box<Capture>>,
 }
 
 impl Probe {
     /// The request was routed to `router` with `handles`.
-    pub fn routed(&mut self, router: &Arc<str>, handles: &RouteHandles) {
+    pub fn routed(&mut self, router: &Arc<str>, handles: &Arc<RouteHandles>) {
         self.router = Some(router.clone());
         self.route = Some(handles.clone());
     }
@@ -184,8 +179,13 @@ impl Done {
             .as_ref()
             .is_some_and(|m| m.config().add_internals);
         if !internal || add_internals {
-            if let Some(e) = &p.entry {
-                e.record(key, elapsed, p.request_bytes, self.bytes);
+            if let Some(e) = p
+                .observer
+                .metrics
+                .as_ref()
+                .and_then(|m| m.entrypoint(p.entrypoint))
+            {
+                e.series().record(key, elapsed, p.request_bytes, self.bytes);
             }
             if let Some(r) = &p.route {
                 if let Some(s) = &r.router {

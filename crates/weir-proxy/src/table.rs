@@ -14,7 +14,7 @@ pub struct Route {
     /// Middlewares then service, built once for this table.
     pub handler: SharedHandler,
     /// Metric handles, resolved when the table was compiled.
-    pub metrics: weir_observe::RouteHandles,
+    pub metrics: Arc<weir_observe::RouteHandles>,
 }
 
 /// The routes of one entrypoint.

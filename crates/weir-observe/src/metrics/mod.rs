@@ -167,14 +167,14 @@ impl Metrics {
     /// Handles for router `router` (qualified) using service `service`; `internal` for
     /// weir's own routers. Called when a configuration is compiled; the series of a router
     /// that keeps its name and service continue counting across reloads.
-    pub fn route_handles(&self, router: &str, service: &str, internal: bool) -> RouteHandles {
+    pub fn route_handles(&self, router: &str, service: &str, internal: bool) -> Arc<RouteHandles> {
         let mut handles = RouteHandles {
             service_name: Arc::from(service),
             internal,
             ..RouteHandles::default()
         };
         if internal && !self.config.add_internals {
-            return handles;
+            return Arc::new(handles);
         }
         let router_labels = format!("{},{}", label("router", router), label("service", service));
         let mut routers = lock(&self.routers);
@@ -200,7 +200,7 @@ impl Metrics {
             })
             .clone();
         handles.service = Some(set);
-        handles
+        Arc::new(handles)
     }
 
     /// Forgets the routers and services a new configuration no longer has, so their

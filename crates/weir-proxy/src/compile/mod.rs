@@ -131,11 +131,11 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                     let internal = provider == "internal";
                     let metrics = match inputs.metrics {
                         Some(m) => m.route_handles(&qualified, &entry.service, internal),
-                        None => weir_observe::RouteHandles {
+                        None => Arc::new(weir_observe::RouteHandles {
                             service_name: Arc::from(entry.service.as_str()),
                             internal,
                             ..Default::default()
-                        },
+                        }),
                     };
                     let route = Arc::new(Route {
                         name: Arc::from(qualified.as_str()),
