@@ -26,7 +26,12 @@ fn record(c: &mut Criterion) {
     });
 
     let metrics = Arc::new(Metrics::new(MetricsConfig::default(), &["web".into()]));
-    let handles = metrics.route_handles("app@file", "app@file", false);
+    let handles = metrics.route_handles(
+        "app@file",
+        "app@file",
+        false,
+        weir_observe::RouteObservability::default(),
+    );
     let observer = Arc::new(Observer::new(Some(metrics), None));
     let (parts, ()) = Request::get("http://app.test/")
         .body(())

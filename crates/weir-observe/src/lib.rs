@@ -11,5 +11,5 @@ pub mod metrics;
 mod probe;
 mod time;
 
-pub use metrics::{Metrics, MetricsConfig, RouteHandles, SeriesSet};
+pub use metrics::{Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet};
 pub use probe::{ConnectionGuard, Metered, Observer, Probe, ServiceUrl};

@@ -128,7 +128,9 @@ impl Probe {
         let status = resp.status().as_u16();
         let origin = resp.extensions().get::<ServiceUrl>().map(|u| u.0.clone());
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
+        let skip = self.route.as_ref().is_some_and(|r| r.skip_access_log);
         let log = self.capture.is_some()
+            && !skip
             && (!internal
                 || self
                     .observer

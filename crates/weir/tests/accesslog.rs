@@ -37,6 +37,12 @@ fn dynamic(url: &str) -> String {
       entryPoints: [web]
       rule: Host(`app.test`)
       service: app
+    quiet:
+      entryPoints: [web]
+      rule: Host(`quiet.test`)
+      service: app
+      observability:
+        accessLogs: false
   services:
     app:
       loadBalancer:
@@ -86,6 +92,11 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
         .header("user-agent", "weir-test")
         .body(body::full("abc"))
         .unwrap();
+    // A router with `observability.accessLogs: false` is neither logged nor counted.
+    let quiet = client::get(&format!("http://127.0.0.1:{web}/q"), Some("quiet.test"))
+        .await
+        .unwrap();
+    assert_eq!(quiet.status, 201);
     assert_eq!(client::request(req).await.unwrap().status, 201);
     client::get(&format!("http://127.0.0.1:{web}/none"), Some("other.test"))
         .await
@@ -94,6 +105,7 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
     let path = p.dir().join("access.json");
     let got = wait_lines(&path, 2).await;
     let text = got.join("\n");
+    assert!(!text.contains("quiet"), "{text}");
     assert!(
         !text.contains("secret-token") && !text.contains("hunter2"),
         "{text}"

@@ -41,6 +41,12 @@ fn dynamic(a: &str, b: &str, with_b: bool) -> String {
       entryPoints: [web]
       rule: Host(`a.test`)
       service: sa
+    rq:
+      entryPoints: [web]
+      rule: Host(`q.test`)
+      service: sa
+      observability:
+        metrics: false
   services:
     sa:
       loadBalancer:
@@ -304,6 +310,37 @@ async fn counters_histograms_and_removed_routes() {
             &[("router", "prometheus@internal")]
         )
         .is_none()
+    );
+
+    // `observability.metrics: false`: counted on the entrypoint, not on router or service.
+    assert_eq!(
+        client::get(&base, Some("q.test")).await.unwrap().status,
+        200
+    );
+    util::wait_until(Duration::from_secs(5), async || {
+        let s = scrape(metrics).await;
+        let ep200 = [&ep[..], &[("code", "200")]].concat();
+        find(&s, "traefik_entrypoint_requests_total", &ep200).is_some_and(|x| x.value == 5.0)
+    })
+    .await
+    .unwrap();
+    let s = scrape(metrics).await;
+    assert!(
+        find(
+            &s,
+            "traefik_router_requests_total",
+            &[("router", "rq@file")]
+        )
+        .is_none()
+    );
+    assert_eq!(value(&s, "traefik_router_requests_total", &ra), 3.0);
+    assert_eq!(
+        value(
+            &s,
+            "traefik_service_requests_total",
+            &[("service", "sa@file"), ("code", "200")]
+        ),
+        3.0
     );
 
     // Remove router rb: its series go, ra keeps counting from where it was.

@@ -81,6 +81,27 @@ pub struct RouteHandles {
     /// The router is one of weir's own (ping, API, metrics): not recorded or logged
     /// unless `addInternals`.
     pub internal: bool,
+    /// The router's `observability.accessLogs: false`: its requests are not logged.
+    pub skip_access_log: bool,
+}
+
+/// A router's `observability` switches (Traefik's `observability.metrics` and
+/// `.accessLogs`, both on unless set to false).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteObservability {
+    /// Record router and service metrics.
+    pub metrics: bool,
+    /// Write access-log lines.
+    pub access_log: bool,
+}
+
+impl Default for RouteObservability {
+    fn default() -> Self {
+        RouteObservability {
+            metrics: true,
+            access_log: true,
+        }
+    }
 }
 
 /// One entrypoint's series and open connection gauge.
@@ -167,13 +188,20 @@ impl Metrics {
     /// Handles for router `router` (qualified) using service `service`; `internal` for
     /// weir's own routers. Called when a configuration is compiled; the series of a router
     /// that keeps its name and service continue counting across reloads.
-    pub fn route_handles(&self, router: &str, service: &str, internal: bool) -> Arc<RouteHandles> {
+    pub fn route_handles(
+        &self,
+        router: &str,
+        service: &str,
+        internal: bool,
+        observability: RouteObservability,
+    ) -> Arc<RouteHandles> {
         let mut handles = RouteHandles {
             service_name: Arc::from(service),
             internal,
+            skip_access_log: !observability.access_log,
             ..RouteHandles::default()
         };
-        if internal && !self.config.add_internals {
+        if (internal && !self.config.add_internals) || !observability.metrics {
             return Arc::new(handles);
         }
         let router_labels = format!("{},{}", label("router", router), label("service", service));

@@ -129,11 +129,19 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             match compiled.result {
                 Ok((rule, handler)) => {
                     let internal = provider == "internal";
+                    let switches = router.observability.as_ref();
+                    let observability = weir_observe::RouteObservability {
+                        metrics: switches.and_then(|o| o.metrics).unwrap_or(true),
+                        access_log: switches.and_then(|o| o.access_logs).unwrap_or(true),
+                    };
                     let metrics = match inputs.metrics {
-                        Some(m) => m.route_handles(&qualified, &entry.service, internal),
+                        Some(m) => {
+                            m.route_handles(&qualified, &entry.service, internal, observability)
+                        }
                         None => Arc::new(weir_observe::RouteHandles {
                             service_name: Arc::from(entry.service.as_str()),
                             internal,
+                            skip_access_log: !observability.access_log,
                             ..Default::default()
                         }),
                     };
