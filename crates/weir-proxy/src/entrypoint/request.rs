@@ -32,7 +32,7 @@ pub(super) async fn handle(
         &settings.name,
         &parts,
         conn.client_addr,
-        false,
+        conn.tls.is_some(),
     );
     let resp = dispatch(parts, incoming, conn, shared, Some(&mut probe)).await;
     probe.finish(resp).map(body::boxed)
