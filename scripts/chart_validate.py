@@ -8,7 +8,8 @@ plus --chart, --monitoring and --scenario directories. Checks, and prints one li
     an entrypoint flag for every container port, shutdown timing that fits the termination
     grace period, the hardened security context, least-privilege RBAC;
   - deploy/monitoring in step with the chart (dashboard JSON, alert rules);
-  - the edge-basics scenario's traefik.io manifests accepted by the chart's CRDs.
+  - the edge-basics scenario's traefik.io manifests accepted by the chart's CRDs;
+  - the Dockerfile's user and ports are the chart's.
 Exit status 1 when anything fails.
 """
 
@@ -220,6 +221,21 @@ def check_monitoring(r, chart, monitoring, default_docs, monitoring_docs):
                 "the chart's PrometheusRule follows prefix and thresholds")
 
 
+def check_image(r, dockerfile, default_docs):
+    """The image's user and ports are the ones the chart runs and probes."""
+    with open(dockerfile) as f:
+        text = f.read()
+    users = re.findall(r"^USER\s+(\d+)", text, re.M)
+    exposed = {int(p) for line in re.findall(r"^EXPOSE\s+(.+)$", text, re.M) for p in line.split()}
+    dep = by_kind(default_docs, "Deployment")[0]["spec"]["template"]["spec"]
+    uid = dep["securityContext"].get("runAsUser")
+    r.check(users and int(users[-1]) == uid, f"Dockerfile USER is the chart's runAsUser {uid}", str(users))
+    ports = {p["containerPort"] for p in dep["containers"][0]["ports"]}
+    r.check(exposed == ports, "Dockerfile EXPOSE lists the chart's container ports", f"{sorted(exposed)} vs {sorted(ports)}")
+    r.check(re.search(r"^FROM\s+\S*distroless\S*nonroot", text, re.M) is not None,
+            "the image's last stage is distroless nonroot")
+
+
 def check_scenario(r, chart, scenario, default_docs):
     if not os.path.isdir(scenario):
         print(f"SKIP scenario manifests: {scenario} not found")
@@ -253,6 +269,7 @@ def main():
     ap.add_argument("--chart", required=True)
     ap.add_argument("--monitoring", required=True)
     ap.add_argument("--scenario", required=True)
+    ap.add_argument("--dockerfile", default="Dockerfile")
     ap.add_argument("rendered", nargs="+", help="VERSION=FILE")
     opts = ap.parse_args()
 
@@ -277,6 +294,7 @@ def main():
     else:
         check_monitoring(r, opts.chart, opts.monitoring, monitoring_defaults, monitoring_docs)
         check_scenario(r, opts.chart, opts.scenario, default_docs)
+        check_image(r, opts.dockerfile, default_docs)
 
     for s in sorted(set(r.skipped)):
         print(f"SKIP schema of {s}: kubernetes-validate has only built-in kinds")
