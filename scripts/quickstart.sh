@@ -11,7 +11,8 @@
 #
 # Local, against a weir process (what the tests run; no kubectl):
 #   scripts/quickstart.sh --local --http HOST:PORT --https HOST:PORT \
-#                         --traefik HOST:PORT --metrics HOST:PORT [--redirect-step CMD]
+#                         --traefik HOST:PORT --metrics HOST:PORT
+#                         [--redirect-step CMD | --no-redirect-step]
 #   Rows about the cluster (pods, LoadBalancer, CRDs, rollout) are skipped.
 #
 # Every row is one function below, fed by curl or openssl; live and local runs use the same
@@ -26,6 +27,7 @@ SKIP_ROLLOUT=false
 LOCAL=false
 HTTP="" HTTPS="" TRAEFIK="" METRICS=""
 REDIRECT_STEP=""
+NO_REDIRECT=false
 TIMEOUT=${QUICKSTART_TIMEOUT:-10}
 
 while [ $# -gt 0 ]; do
@@ -41,6 +43,7 @@ while [ $# -gt 0 ]; do
         --traefik) TRAEFIK=$2; shift ;;
         --metrics) METRICS=$2; shift ;;
         --redirect-step) REDIRECT_STEP=$2; shift ;;
+        --no-redirect-step) NO_REDIRECT=true ;;
         -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
         *) echo "quickstart: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -254,10 +257,14 @@ row_host 3 whoami.local
 row_host 4 echo.local
 row_dashboard
 row_tls_sni
-if [ -n "$REDIRECT_STEP" ]; then
-    bash -c "$REDIRECT_STEP" >/dev/null || fail 7 "redirect step" "$REDIRECT_STEP failed"
+if $NO_REDIRECT; then
+    skip 7 "HTTP -> HTTPS redirect" "--no-redirect-step"
+else
+    if [ -n "$REDIRECT_STEP" ]; then
+        bash -c "$REDIRECT_STEP" >/dev/null || fail 7 "redirect step" "$REDIRECT_STEP failed"
+    fi
+    row_redirect
 fi
-row_redirect
 row_metrics "$METRICS"
 row_ping "$TRAEFIK"
 if $LOCAL; then
