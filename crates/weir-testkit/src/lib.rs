@@ -38,6 +38,7 @@
 pub mod body;
 pub mod client;
 pub mod echo;
+pub mod kubeapi;
 pub mod process;
 pub mod server;
 pub mod tls;

@@ -101,7 +101,11 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
             setup::spawn_file_watch(file, tx.clone());
         }
     }
-    if let Some(m) = crate::manifests::load(args, cfg)? {
+    let manifests = crate::manifests::load(args, cfg)?;
+    if manifests.is_none() {
+        setup::spawn_kubernetes(cfg, &tx)?;
+    }
+    if let Some(m) = manifests {
         for d in &m.diagnostics {
             if d.is_error() {
                 tracing::error!("{d}");

@@ -311,3 +311,48 @@ pub fn spawn_file_watch(provider: FileProvider, tx: tokio::sync::mpsc::Sender<Up
         }
     });
 }
+
+/// Starts the live Kubernetes providers the static configuration enables; each publishes
+/// its configuration to the reloader on every change. Not used with `--manifests`, which
+/// stands in for the cluster.
+pub fn spawn_kubernetes(
+    cfg: &StaticConfiguration,
+    tx: &tokio::sync::mpsc::Sender<Update>,
+) -> anyhow::Result<()> {
+    let mut providers = Vec::new();
+    if let Some(c) = &cfg.providers.kubernetes_ingress {
+        providers.push(weir_kube_live::Provider::ingress(c)?);
+    }
+    if let Some(c) = &cfg.providers.kubernetes_crd {
+        providers.push(weir_kube_live::Provider::crd(c)?);
+    }
+    for provider in providers {
+        let name = provider.name();
+        tracing::info!(
+            "kubernetes provider {name}: watching {}",
+            provider.endpoint()
+        );
+        let (ptx, mut prx) = tokio::sync::mpsc::channel(4);
+        tokio::spawn(async move {
+            if let Err(e) = provider.run(ptx).await {
+                tracing::error!("kubernetes provider {name}: {e}");
+            }
+        });
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(p) = prx.recv().await {
+                for problem in &p.problems {
+                    tracing::warn!("kubernetes provider {name}: {problem}");
+                }
+                let update = Update {
+                    provider: p.provider.into(),
+                    config: Arc::new(p.config),
+                };
+                if tx.send(update).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    Ok(())
+}

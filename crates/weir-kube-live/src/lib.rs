@@ -1,0 +1,221 @@
+//! The live Kubernetes providers (`providers.kubernetesCRD`, `providers.kubernetesIngress`).
+//!
+//! Each provider runs one list-then-watch loop per kind and namespace ([`watch`]) against
+//! the API server ([`client`]). Every event updates a store of the objects' JSON; once
+//! every kind has been listed, each change (after `throttleDuration`) rebuilds a
+//! [`weir_kube::ObjectSet`] from the store, translates it with the same code as
+//! `weir check -f`, and publishes the provider's configuration. While the API server is
+//! unreachable nothing is published, so the last configuration keeps serving.
+//!
+//! A crate of its own, not part of `weir-kube`: the translation stays synchronous and free
+//! of tokio and HTTP, and `weir-kube`'s tests and `check -f` do not build a client.
+
+pub mod client;
+pub mod watch;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use weir_config::dynamic::Configuration;
+use weir_config::static_config::{KubernetesCrdConfig, KubernetesIngressConfig};
+use weir_kube::{CrdOptions, IngressOptions, ObjectSet, Options, Problem, translate};
+
+pub use client::{ApiConfig, ApiError, Client};
+use watch::{Event, Resource, Watch};
+
+/// A provider's new configuration.
+#[derive(Debug, Clone)]
+pub struct Publication {
+    /// Provider name (`kubernetescrd` or `kubernetes`).
+    pub provider: &'static str,
+    /// Its whole configuration.
+    pub config: Configuration,
+    /// What could not be translated.
+    pub problems: Vec<Problem>,
+}
+
+/// One configured live provider.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    name: &'static str,
+    api: ApiConfig,
+    options: Options,
+    resources: Vec<Resource>,
+    namespaces: Vec<String>,
+    label_selector: String,
+    throttle: Duration,
+}
+
+impl Provider {
+    /// `providers.kubernetesIngress`.
+    pub fn ingress(c: &KubernetesIngressConfig) -> Result<Self, ApiError> {
+        let mut resources = vec![watch::INGRESS];
+        if !c.disable_cluster_scope_resources {
+            resources.push(watch::INGRESS_CLASS);
+        }
+        resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
+        Ok(Provider {
+            name: weir_kube::INGRESS_PROVIDER,
+            api: ApiConfig::from_options(&c.endpoint, &c.token, &c.cert_auth_file_path)?,
+            options: Options {
+                ingress: Some(IngressOptions::from_static(c)),
+                ..Options::default()
+            },
+            resources,
+            namespaces: c.namespaces.clone(),
+            label_selector: c.label_selector.clone(),
+            throttle: c.throttle_duration.to_std().unwrap_or_default(),
+        })
+    }
+
+    /// `providers.kubernetesCRD`.
+    pub fn crd(c: &KubernetesCrdConfig) -> Result<Self, ApiError> {
+        let mut resources = watch::TRAEFIK_KINDS.to_vec();
+        resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
+        Ok(Provider {
+            name: weir_kube::CRD_PROVIDER,
+            api: ApiConfig::from_options(&c.endpoint, &c.token, &c.cert_auth_file_path)?,
+            options: Options {
+                crd: Some(CrdOptions::from_static(c)),
+                ..Options::default()
+            },
+            resources,
+            namespaces: c.namespaces.clone(),
+            label_selector: c.label_selector.clone(),
+            throttle: c.throttle_duration.to_std().unwrap_or_default(),
+        })
+    }
+
+    /// The provider's name (`kubernetescrd` or `kubernetes`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The API server's base URL.
+    pub fn endpoint(&self) -> &str {
+        &self.api.base
+    }
+
+    /// Runs the watches and publishes into `out` until `out` is closed.
+    pub async fn run(self, out: mpsc::Sender<Publication>) -> Result<(), ApiError> {
+        let client = Client::new(self.api.clone())?;
+        let (tx, mut rx) = mpsc::channel::<Event>(256);
+        let mut watches = Vec::new();
+        for r in &self.resources {
+            let scopes: Vec<Option<String>> = if self.namespaces.is_empty() || !r.namespaced {
+                vec![None]
+            } else {
+                self.namespaces.iter().cloned().map(Some).collect()
+            };
+            for ns in scopes {
+                watches.push(Watch {
+                    id: watches.len(),
+                    resource: *r,
+                    namespace: ns,
+                    label_selector: self.label_selector.clone(),
+                });
+            }
+        }
+        let mut listed = vec![false; watches.len()];
+        let mut tasks = tokio::task::JoinSet::new();
+        for w in watches {
+            tasks.spawn(watch::run(client.clone(), w, tx.clone()));
+        }
+        drop(tx);
+        let mut store = Store::default();
+        let mut last: Option<Configuration> = None;
+        while let Some(ev) = rx.recv().await {
+            store.apply(ev, &mut listed);
+            if !listed.iter().all(|l| *l) {
+                continue;
+            }
+            // Let a burst of events settle: everything arriving within `throttle` is taken
+            // together (what is already queued is always taken).
+            let deadline = tokio::time::Instant::now() + self.throttle;
+            loop {
+                match rx.try_recv() {
+                    Ok(ev) => store.apply(ev, &mut listed),
+                    Err(mpsc::error::TryRecvError::Disconnected) => return Ok(()),
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        match tokio::time::timeout_at(deadline, rx.recv()).await {
+                            Ok(Some(ev)) => store.apply(ev, &mut listed),
+                            Ok(None) => return Ok(()),
+                            Err(_) => break,
+                        }
+                    }
+                }
+            }
+            let publication = self.translate(&store);
+            if last.as_ref() == Some(&publication.config) {
+                continue;
+            }
+            last = Some(publication.config.clone());
+            if out.send(publication).await.is_err() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn translate(&self, store: &Store) -> Publication {
+        let mut set = ObjectSet::new();
+        for ((_, ns, name), v) in &store.objects {
+            if let Err(e) = set.insert_json(v.clone()) {
+                let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+                tracing::warn!("kubernetes: {kind} {ns}/{name}: {e}; ignored");
+            }
+        }
+        let mut t = translate(&set, &self.options);
+        let config = if self.options.crd.is_some() {
+            std::mem::take(&mut t.crd)
+        } else {
+            std::mem::take(&mut t.ingress)
+        };
+        Publication {
+            provider: self.name,
+            config,
+            problems: t.problems,
+        }
+    }
+}
+
+/// The objects' JSON by watcher, namespace and name.
+#[derive(Debug, Default)]
+struct Store {
+    objects: BTreeMap<(usize, String, String), Value>,
+}
+
+impl Store {
+    fn apply(&mut self, ev: Event, listed: &mut [bool]) {
+        match ev {
+            Event::Listed { id, items } => {
+                self.objects.retain(|(w, _, _), _| *w != id);
+                for o in items {
+                    let key = key(id, &o);
+                    self.objects.insert(key, o);
+                }
+                if let Some(l) = listed.get_mut(id) {
+                    *l = true;
+                }
+            }
+            Event::Applied { id, object } => {
+                self.objects.insert(key(id, &object), object);
+            }
+            Event::Deleted { id, object } => {
+                self.objects.remove(&key(id, &object));
+            }
+        }
+    }
+}
+
+fn key(id: usize, o: &Value) -> (usize, String, String) {
+    let field = |f: &str| {
+        o.pointer(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    (id, field("/metadata/namespace"), field("/metadata/name"))
+}

@@ -1,0 +1,276 @@
+//! A fake Kubernetes API server for the live providers' tests: it answers list calls with
+//! the objects the test applied (a JSON list with a `resourceVersion`) and watch calls with
+//! a chunked stream of watch events, one JSON line each, as the test applies and deletes
+//! objects. Every call must carry `Authorization: Bearer <token>`. Dropping it (or
+//! [`FakeApi::stop`]) closes the listener and every open watch, as an unreachable API
+//! server would.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use http::{Request, Response};
+use hyper::body::Incoming;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::body::{self, TestBody};
+use crate::server::{self, ServerHandle};
+
+#[derive(Default)]
+struct Inner {
+    rv: u64,
+    /// Collection path (all namespaces) → (namespace, name) → object.
+    objects: BTreeMap<String, BTreeMap<(String, String), Value>>,
+    /// Every event: resourceVersion, collection, namespace, event JSON.
+    log: Vec<(u64, String, String, Value)>,
+}
+
+struct State {
+    token: String,
+    inner: Mutex<Inner>,
+    changed: watch::Sender<u64>,
+}
+
+impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The fake API server.
+pub struct FakeApi {
+    handle: ServerHandle,
+    state: Arc<State>,
+}
+
+/// The collection path of an object (`/apis/networking.k8s.io/v1/ingresses`) from its
+/// `apiVersion` and `kind`.
+fn collection(obj: &Value) -> String {
+    let api_version = obj["apiVersion"].as_str().unwrap_or("v1");
+    let kind = obj["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let plural = if kind.ends_with('s') {
+        format!("{kind}es")
+    } else {
+        format!("{kind}s")
+    };
+    let root = if api_version.contains('/') {
+        "apis"
+    } else {
+        "api"
+    };
+    format!("/{root}/{api_version}/{plural}")
+}
+
+/// `/api/v1/namespaces/NS/services` → (`/api/v1/services`, Some(NS)).
+fn split_namespace(path: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = path.split('/').collect();
+    if let Some(i) = parts.iter().position(|p| *p == "namespaces")
+        && parts.len() == i + 3
+    {
+        let mut rest = parts[..i].to_vec();
+        rest.push(parts[i + 2]);
+        return (rest.join("/"), Some(parts[i + 1].to_owned()));
+    }
+    (path.to_owned(), None)
+}
+
+fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn json_response(status: u16, v: &Value) -> Response<TestBody> {
+    let mut r = server::response(status, v.to_string());
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+impl FakeApi {
+    /// Starts on `127.0.0.1:0`, accepting `token`.
+    pub async fn start(token: &str) -> anyhow::Result<FakeApi> {
+        let (changed, _) = watch::channel(0);
+        let state = Arc::new(State {
+            token: token.to_owned(),
+            inner: Mutex::new(Inner::default()),
+            changed,
+        });
+        let st = state.clone();
+        let handle = server::serve_fn(move |req| {
+            let st = st.clone();
+            async move { handle(st, req) }
+        })
+        .await?;
+        Ok(FakeApi { handle, state })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        self.handle.url()
+    }
+
+    /// Requests answered (lists and watches, including refused ones).
+    pub fn requests(&self) -> u64 {
+        self.handle.requests()
+    }
+
+    /// Adds or replaces an object (`ADDED` or `MODIFIED` for watchers); namespace
+    /// defaults to `default` unless the kind is IngressClass.
+    pub fn apply(&self, mut obj: Value) {
+        let coll = collection(&obj);
+        let cluster = obj["kind"] == "IngressClass";
+        let ns = if cluster {
+            String::new()
+        } else {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_owned()
+        };
+        if !cluster {
+            obj["metadata"]["namespace"] = Value::String(ns.clone());
+        }
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut inner = self.state.lock();
+        inner.rv += 1;
+        let rv = inner.rv;
+        obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        let existed = inner
+            .objects
+            .entry(coll.clone())
+            .or_default()
+            .insert((ns.clone(), name), obj.clone())
+            .is_some();
+        let kind = if existed { "MODIFIED" } else { "ADDED" };
+        inner
+            .log
+            .push((rv, coll, ns, json!({"type": kind, "object": obj})));
+        drop(inner);
+        self.state.changed.send_replace(rv);
+    }
+
+    /// Deletes an object (by `apiVersion`, `kind`, `metadata.namespace`/`name`).
+    pub fn delete(&self, obj: &Value) {
+        let coll = collection(obj);
+        let ns = if obj["kind"] == "IngressClass" {
+            String::new()
+        } else {
+            obj["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_owned()
+        };
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let mut inner = self.state.lock();
+        let Some(mut old) = inner
+            .objects
+            .get_mut(&coll)
+            .and_then(|m| m.remove(&(ns.clone(), name)))
+        else {
+            return;
+        };
+        inner.rv += 1;
+        let rv = inner.rv;
+        old["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+        inner
+            .log
+            .push((rv, coll, ns, json!({"type": "DELETED", "object": old})));
+        drop(inner);
+        self.state.changed.send_replace(rv);
+    }
+
+    /// Stops answering: the listener and every open watch are closed.
+    pub fn stop(self) {}
+}
+
+fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
+    let auth = req
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if auth != format!("Bearer {}", st.token) {
+        return json_response(
+            401,
+            &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 401, "message": "Unauthorized"}),
+        );
+    }
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
+    let (coll, ns) = split_namespace(&path);
+    let watching = matches!(query_param(&query, "watch"), Some("1" | "true"));
+    if !watching {
+        let inner = st.lock();
+        let items: Vec<Value> = inner
+            .objects
+            .get(&coll)
+            .into_iter()
+            .flat_map(|m| m.iter())
+            .filter(|((n, _), _)| ns.as_ref().is_none_or(|want| want == n))
+            .map(|(_, o)| {
+                // Like the real API server: list items carry no apiVersion/kind.
+                let mut o = o.clone();
+                if let Some(m) = o.as_object_mut() {
+                    m.remove("apiVersion");
+                    m.remove("kind");
+                }
+                o
+            })
+            .collect();
+        let list = json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "metadata": {"resourceVersion": inner.rv.to_string()},
+            "items": items,
+        });
+        return json_response(200, &list);
+    }
+    let from: u64 = query_param(&query, "resourceVersion")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let (tx, body) = body::channel();
+    let mut changed = st.changed.subscribe();
+    tokio::spawn(async move {
+        let mut sent = from;
+        loop {
+            let lines: Vec<(u64, String)> = st
+                .lock()
+                .log
+                .iter()
+                .filter(|(rv, c, n, _)| {
+                    *rv > sent && *c == coll && ns.as_ref().is_none_or(|want| want == n)
+                })
+                .map(|(rv, _, _, ev)| (*rv, format!("{ev}\n")))
+                .collect();
+            for (rv, line) in lines {
+                if tx.send(line).await.is_err() {
+                    return;
+                }
+                sent = rv;
+            }
+            if changed.changed().await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    r
+}

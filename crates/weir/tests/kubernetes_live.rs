@@ -1,0 +1,158 @@
+//! The live Kubernetes Ingress provider end to end: a real `weir serve` watches a fake API
+//! server (lists and chunked watch streams, bearer token required) and routes to real
+//! upstream servers as the test adds, changes and deletes objects, then keeps its last
+//! configuration when the API server goes away.
+
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use weir_testkit::kubeapi::FakeApi;
+use weir_testkit::{client, process::WeirProcess, server, util};
+
+const WEIR: &str = env!("CARGO_BIN_EXE_weir");
+const TOKEN: &str = "s3cret-token";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn static_config(web: u16, admin: u16) -> String {
+    format!(
+        "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nlog:\n  level: DEBUG\n"
+    )
+}
+
+fn service() -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": "app", "namespace": "shop"},
+        "spec": {"ports": [{"name": "http", "port": 80, "targetPort": 8080}]}
+    })
+}
+
+fn slice(port: u16) -> Value {
+    json!({
+        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+        "metadata": {"name": "app-x1", "namespace": "shop",
+                     "labels": {"kubernetes.io/service-name": "app"}},
+        "addressType": "IPv4",
+        "ports": [{"name": "http", "port": port, "protocol": "TCP"}],
+        "endpoints": [{"addresses": ["127.0.0.1"], "conditions": {"ready": true}}]
+    })
+}
+
+fn ingress(host: &str) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "metadata": {"name": "app", "namespace": "shop"},
+        "spec": {"rules": [{"host": host, "http": {"paths": [{
+            "path": "/", "pathType": "Prefix",
+            "backend": {"service": {"name": "app", "port": {"number": 80}}}
+        }]}}]}
+    })
+}
+
+/// Waits until `host` answers `status` (and, for 200, from `upstream`).
+async fn wait_for(base: &str, host: &str, status: u16, upstream: Option<&str>, weir: &WeirProcess) {
+    let ok = util::wait_until(WAIT, async || {
+        client::get(&format!("{base}/"), Some(host))
+            .await
+            .is_ok_and(|r| {
+                r.status == status
+                    && (upstream.is_none() || r.header("x-upstream-name") == upstream)
+            })
+    })
+    .await;
+    assert!(
+        ok.is_ok(),
+        "{host} never answered {status} from {upstream:?}\n{}",
+        weir.logs()
+    );
+}
+
+#[tokio::test]
+async fn ingress_added_changed_deleted_and_kept_when_the_api_is_gone() {
+    let one = server::echo("one").await.unwrap();
+    let two = server::echo("two").await.unwrap();
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    api.apply(service());
+    api.apply(slice(one.port()));
+    api.apply(ingress("a.test"));
+
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&static_config(web, admin))
+        .arg(&format!(
+            "--providers.kubernetesingress.endpoint={}",
+            api.url()
+        ))
+        .arg(&format!("--providers.kubernetesingress.token={TOKEN}"))
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{web}");
+
+    // Listed at start: the Ingress routes to the endpoint of its Service.
+    wait_for(&base, "a.test", 200, Some("one"), &weir).await;
+    let r = client::get(&format!("{base}/"), Some("other.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404);
+
+    // A changed EndpointSlice (watch MODIFIED) moves the traffic.
+    api.apply(slice(two.port()));
+    wait_for(&base, "a.test", 200, Some("two"), &weir).await;
+
+    // A changed Ingress: the old host stops, the new one routes.
+    api.apply(ingress("b.test"));
+    wait_for(&base, "b.test", 200, Some("two"), &weir).await;
+    wait_for(&base, "a.test", 404, None, &weir).await;
+
+    // Deleted: nothing routes.
+    api.delete(&ingress("b.test"));
+    wait_for(&base, "b.test", 404, None, &weir).await;
+
+    // Added again while the watch runs.
+    api.apply(ingress("c.test"));
+    wait_for(&base, "c.test", 200, Some("two"), &weir).await;
+
+    // The API server goes away: weir notices, retries, and keeps serving what it had.
+    api.stop();
+    let noticed = util::wait_until(WAIT, async || {
+        weir.logs().contains("keeping the last configuration")
+    })
+    .await;
+    assert!(noticed.is_ok(), "{}", weir.logs());
+    let r = client::get(&format!("{base}/"), Some("c.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200, "{}", weir.logs());
+    assert_eq!(r.header("x-upstream-name"), Some("two"));
+}
+
+#[tokio::test]
+async fn a_wrong_token_serves_nothing_and_says_why() {
+    let one = server::echo("one").await.unwrap();
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    api.apply(service());
+    api.apply(slice(one.port()));
+    api.apply(ingress("a.test"));
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&static_config(web, admin))
+        .arg(&format!(
+            "--providers.kubernetesingress.endpoint={}",
+            api.url()
+        ))
+        .arg("--providers.kubernetesingress.token=wrong")
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    let said = util::wait_until(WAIT, async || weir.logs().contains("401")).await;
+    assert!(said.is_ok(), "{}", weir.logs());
+    let r = client::get(&format!("http://127.0.0.1:{web}/"), Some("a.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 404, "{}", weir.logs());
+}
