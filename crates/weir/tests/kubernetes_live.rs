@@ -156,3 +156,39 @@ async fn a_wrong_token_serves_nothing_and_says_why() {
         .unwrap();
     assert_eq!(r.status, 404, "{}", weir.logs());
 }
+
+fn ingress_route(host: &str) -> Value {
+    json!({
+        "apiVersion": "traefik.io/v1alpha1", "kind": "IngressRoute",
+        "metadata": {"name": "app", "namespace": "shop"},
+        "spec": {"entryPoints": ["web"], "routes": [{
+            "match": format!("Host(`{host}`)"), "kind": "Rule",
+            "services": [{"name": "app", "port": 80}]
+        }]}
+    })
+}
+
+#[tokio::test]
+async fn crd_provider_follows_ingress_routes() {
+    let one = server::echo("one").await.unwrap();
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    api.apply(service());
+    api.apply(slice(one.port()));
+    api.apply(ingress_route("r.test"));
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&static_config(web, admin))
+        .arg(&format!("--providers.kubernetescrd.endpoint={}", api.url()))
+        .arg(&format!("--providers.kubernetescrd.token={TOKEN}"))
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{web}");
+    wait_for(&base, "r.test", 200, Some("one"), &weir).await;
+    api.apply(ingress_route("s.test"));
+    wait_for(&base, "s.test", 200, Some("one"), &weir).await;
+    wait_for(&base, "r.test", 404, None, &weir).await;
+    api.delete(&ingress_route("s.test"));
+    wait_for(&base, "s.test", 404, None, &weir).await;
+}
