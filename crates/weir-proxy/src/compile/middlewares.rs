@@ -6,7 +6,7 @@ use weir_config::dynamic::{Middleware, MiddlewareKind};
 
 use super::Inputs;
 use super::names::{qualify, resolve};
-use super::report::{ElementReport, Report, Status};
+use super::report::{ElementReport, Report};
 use super::services::ServiceBuilder;
 use crate::middleware::{self, Errors, Spec};
 use std::sync::Arc;
@@ -109,24 +109,9 @@ impl<'a> MiddlewareBuilder<'a> {
             Some(kind) => (middleware::kind_name(kind), middleware::build(kind)),
         };
         self.in_progress.remove(name);
-        let mut errors = warnings;
-        let status = match &result {
-            Ok(_) if errors.is_empty() => Status::Enabled,
-            Ok(_) => Status::Warning,
-            Err(e) => {
-                errors.push(e.clone());
-                Status::Disabled
-            }
-        };
         self.reports.insert(
             name.to_owned(),
-            ElementReport {
-                kind: kind.into(),
-                status,
-                errors,
-                used_by: Vec::new(),
-                provider: provider.into(),
-            },
+            ElementReport::from_result(kind, provider, warnings, &result),
         );
         self.built.insert(name.to_owned(), result.clone());
         result

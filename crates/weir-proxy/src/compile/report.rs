@@ -71,6 +71,34 @@ pub struct ElementReport {
     pub provider: String,
 }
 
+impl ElementReport {
+    /// The report of an element built as `result`, with `warnings` found on the way:
+    /// enabled, warning (it works but something was off) or disabled (with the error).
+    pub fn from_result<T>(
+        kind: &str,
+        provider: &str,
+        warnings: Vec<String>,
+        result: &Result<T, String>,
+    ) -> Self {
+        let mut errors = warnings;
+        let status = match result {
+            Ok(_) if errors.is_empty() => Status::Enabled,
+            Ok(_) => Status::Warning,
+            Err(e) => {
+                errors.push(e.clone());
+                Status::Disabled
+            }
+        };
+        ElementReport {
+            kind: kind.into(),
+            status,
+            errors,
+            used_by: Vec::new(),
+            provider: provider.into(),
+        }
+    }
+}
+
 /// Everything a compilation reports.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {

@@ -121,24 +121,9 @@ impl<'a> ServiceBuilder<'a> {
             ),
         };
         self.in_progress.remove(name);
-        let mut errors = warnings;
-        let status = match &result {
-            Ok(_) if errors.is_empty() => Status::Enabled,
-            Ok(_) => Status::Warning,
-            Err(e) => {
-                errors.push(e.clone());
-                Status::Disabled
-            }
-        };
         self.reports.insert(
             name.to_owned(),
-            ElementReport {
-                kind: kind.into(),
-                status,
-                errors,
-                used_by: Vec::new(),
-                provider: provider.into(),
-            },
+            ElementReport::from_result(kind, provider, warnings, &result),
         );
         self.built.insert(name.to_owned(), result.clone());
         result
