@@ -115,18 +115,15 @@ async fn dispatch(
         .as_ref()
         .is_some_and(|u| u.as_bytes().eq_ignore_ascii_case(b"websocket"));
     let client_ip = conn.client_addr.ip();
-    let host_for_fwd = parts
-        .headers
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    // A HeaderValue clone shares the request's bytes: no allocation per request.
+    let host_for_fwd = parts.headers.get(HOST).cloned();
     headers::set_forwarded(
         &mut parts.headers,
         &headers::Forwarding {
             client_ip,
             tls: conn.tls.is_some(),
             websocket,
-            host: host_for_fwd.as_deref(),
+            host: host_for_fwd.as_ref().and_then(|v| v.to_str().ok()),
             server: &shared.hostname,
             trusted: settings.trusted.trusts(client_ip),
         },
