@@ -71,23 +71,8 @@ providers:
 async fn a_client_that_never_finishes_its_headers_is_disconnected() {
     let up = server::echo("up").await.unwrap();
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let static_yaml = format!(
-        r#"entryPoints:
-  web:
-    address: "127.0.0.1:{web}"
-    transport:
-      respondingTimeouts:
-        readTimeout: 1s
-  traefik:
-    address: "127.0.0.1:{admin}"
-ping: {{}}
-providers:
-  file:
-    filename: "{{{{dynamic}}}}"
-"#
-    );
     let weir = start_with_static(
-        &static_yaml,
+        &static_with_timeouts(web, admin, "        readTimeout: 1s"),
         &util::simple_dynamic_config("PathPrefix(`/`)", &[up.url()]),
         admin,
     )
