@@ -3,7 +3,7 @@
 //! and port, as Traefik's generated `<ep>-to-<to>` router with its `redirectScheme` does.
 
 use http::header::{HOST, LOCATION};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response};
 
 use crate::body::{self, Body};
 use crate::handler::{BoxFuture, Handler, RequestContext};
@@ -70,13 +70,7 @@ impl Handler for RedirectScheme {
                 .or_else(|| req.uri().host())
                 .unwrap_or_default();
             let pq = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-            let is_get = req.method() == Method::GET || req.method() == Method::HEAD;
-            let status = match (self.permanent, is_get) {
-                (true, true) => StatusCode::MOVED_PERMANENTLY,
-                (true, false) => StatusCode::PERMANENT_REDIRECT,
-                (false, true) => StatusCode::FOUND,
-                (false, false) => StatusCode::TEMPORARY_REDIRECT,
-            };
+            let status = crate::middleware::redirect_status(self.permanent, req.method());
             let mut resp = Response::new(body::empty());
             *resp.status_mut() = status;
             if let Ok(v) = HeaderValue::try_from(self.location(host, pq)) {

@@ -19,6 +19,7 @@ pub mod ip;
 mod ip_allow_list;
 mod rate_limit;
 mod redirect;
+pub(crate) use redirect::redirect_status;
 mod redirect_regex;
 mod redirect_scheme;
 mod replace_path;
