@@ -6,18 +6,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http::{Request, StatusCode, header};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
+use hyper_rustls::FixedServerNameResolver;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client as HyperClient;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use rustls::RootCertStore;
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
-
-/// The service account files of a pod.
-const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+use rustls_pki_types::ServerName;
 
 /// Why the API server cannot be reached or answered unexpectedly.
 #[derive(Debug, thiserror::Error)]
@@ -52,56 +48,88 @@ impl ApiError {
     }
 }
 
-/// Where the API server is and how to talk to it.
+/// PEM data, from a file (read when the client is built) or inline (kubeconfig `-data`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pem {
+    /// A file.
+    File(PathBuf),
+    /// The bytes.
+    Data(Vec<u8>),
+}
+
+impl Pem {
+    /// The bytes; the error names the file.
+    pub fn read(&self, what: &str) -> Result<Vec<u8>, ApiError> {
+        match self {
+            Pem::File(p) => std::fs::read(p)
+                .map_err(|e| ApiError::Config(format!("{what} {}: {e}", p.display()))),
+            Pem::Data(d) => Ok(d.clone()),
+        }
+    }
+
+    /// `file PATH` or `inline data`, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            Pem::File(p) => p.display().to_string(),
+            Pem::Data(_) => "(inline data)".to_owned(),
+        }
+    }
+}
+
+/// Where the API server is and how to talk to it (see [`crate::connect`] for how it is
+/// found).
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     /// Base URL, without a trailing slash (`https://10.96.0.1:443`).
     pub base: String,
+    /// Where this came from, for the log (`in-cluster`, `kubeconfig PATH (context C)`).
+    pub source: String,
     /// A fixed bearer token.
     pub token: Option<String>,
     /// A token file, read again before each request (service account tokens rotate).
     pub token_file: Option<PathBuf>,
-    /// CA bundle (PEM) for an `https` API server; without it the public roots are used.
-    pub ca_file: Option<PathBuf>,
+    /// CA bundle for an `https` API server; without it the public roots are used.
+    pub ca: Option<Pem>,
+    /// Do not verify the API server's certificate (kubeconfig `insecure-skip-tls-verify`).
+    pub insecure_skip_tls_verify: bool,
+    /// The name to verify the API server's certificate against, if not the URL's host.
+    pub tls_server_name: Option<String>,
+    /// Client certificate chain and private key.
+    pub client_cert: Option<(Pem, Pem)>,
+}
+
+impl std::fmt::Debug for ApiConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never in logs.
+        f.debug_struct("ApiConfig")
+            .field("base", &self.base)
+            .field("source", &self.source)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
+            .field("ca", &self.ca.as_ref().map(Pem::describe))
+            .field("insecure_skip_tls_verify", &self.insecure_skip_tls_verify)
+            .field("tls_server_name", &self.tls_server_name)
+            .field(
+                "client_cert",
+                &self.client_cert.as_ref().map(|(c, _)| c.describe()),
+            )
+            .finish()
+    }
 }
 
 impl ApiConfig {
-    /// From the provider options: `endpoint` (+ `token`, `certAuthFilePath`) when set,
-    /// otherwise the pod's in-cluster service account.
-    pub fn from_options(endpoint: &str, token: &str, ca_file: &str) -> Result<Self, ApiError> {
-        let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
-        if !endpoint.is_empty() {
-            return Ok(ApiConfig {
-                base: endpoint.trim_end_matches('/').to_owned(),
-                token: some(token),
-                token_file: None,
-                ca_file: some(ca_file).map(PathBuf::from),
-            });
+    /// An API server at `base` with no credentials and the public roots.
+    pub fn new(base: &str) -> Self {
+        ApiConfig {
+            base: base.trim_end_matches('/').to_owned(),
+            source: String::new(),
+            token: None,
+            token_file: None,
+            ca: None,
+            insecure_skip_tls_verify: false,
+            tls_server_name: None,
+            client_cert: None,
         }
-        let host = std::env::var("KUBERNETES_SERVICE_HOST").unwrap_or_default();
-        let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_default();
-        if host.is_empty() || port.is_empty() {
-            return Err(ApiError::Config(
-                "no API server: set the provider's `endpoint` (and `token`), or run in a pod \
-                 (KUBERNETES_SERVICE_HOST/PORT)"
-                    .into(),
-            ));
-        }
-        let host = if host.contains(':') {
-            format!("[{host}]")
-        } else {
-            host
-        };
-        Ok(ApiConfig {
-            base: format!("https://{host}:{port}"),
-            token: some(token),
-            token_file: token
-                .is_empty()
-                .then(|| PathBuf::from(SA_DIR).join("token")),
-            ca_file: Some(
-                some(ca_file).map_or_else(|| PathBuf::from(SA_DIR).join("ca.crt"), PathBuf::from),
-            ),
-        })
     }
 }
 
@@ -109,43 +137,25 @@ impl ApiConfig {
 #[derive(Clone)]
 pub struct Client {
     config: Arc<ApiConfig>,
-    http: HyperClient<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    http: HyperClient<HttpsConnector<HttpConnector>, Full<Bytes>>,
 }
 
 impl Client {
-    /// Builds the client (reads the CA file now).
+    /// Builds the client (reads the CA and client certificate files now).
     pub fn new(config: ApiConfig) -> Result<Self, ApiError> {
-        let mut roots = RootCertStore::empty();
-        match &config.ca_file {
-            Some(path) => {
-                let certs: Result<Vec<CertificateDer<'static>>, _> =
-                    CertificateDer::pem_file_iter(path)
-                        .map_err(|e| ApiError::Config(format!("CA file {}: {e}", path.display())))?
-                        .collect();
-                let certs = certs
-                    .map_err(|e| ApiError::Config(format!("CA file {}: {e}", path.display())))?;
-                let (added, _) = roots.add_parsable_certificates(certs);
-                if added == 0 {
-                    return Err(ApiError::Config(format!(
-                        "CA file {}: no usable certificate",
-                        path.display()
-                    )));
-                }
-            }
-            None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ApiError::Config(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        let tls = crate::tls::client_config(&config)?;
+        let builder = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
+            .https_or_http();
+        let builder = match &config.tls_server_name {
+            Some(name) => {
+                let name = ServerName::try_from(name.clone())
+                    .map_err(|e| ApiError::Config(format!("tls-server-name {name:?}: {e}")))?;
+                builder.with_server_name_resolver(FixedServerNameResolver::new(name))
+            }
+            None => builder,
+        };
+        let connector = builder.enable_http1().build();
         let http = HyperClient::builder(TokioExecutor::new()).build(connector);
         Ok(Client {
             config: Arc::new(config),
@@ -160,19 +170,38 @@ impl Client {
 
     /// GET `path_and_query`; a non-2xx answer is an [`ApiError::Status`].
     pub async fn get(&self, path_and_query: &str) -> Result<Incoming, ApiError> {
-        let mut req = Request::get(format!("{}{path_and_query}", self.config.base))
+        self.send(http::Method::GET, path_and_query, None).await
+    }
+
+    /// Sends a request with an optional body (`content type`, bytes).
+    async fn send(
+        &self,
+        method: http::Method,
+        path_and_query: &str,
+        body: Option<(&str, Bytes)>,
+    ) -> Result<Incoming, ApiError> {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(format!("{}{path_and_query}", self.config.base))
             .header(header::ACCEPT, "application/json");
         if let Some(token) = self.token().await? {
             req = req.header(header::AUTHORIZATION, format!("Bearer {}", token.trim()));
         }
+        let body = match body {
+            Some((content_type, bytes)) => {
+                req = req.header(header::CONTENT_TYPE, content_type);
+                Full::new(bytes)
+            }
+            None => Full::default(),
+        };
         let req = req
-            .body(Empty::new())
+            .body(body)
             .map_err(|e| ApiError::Config(format!("request {path_and_query}: {e}")))?;
         let resp = self
             .http
             .request(req)
             .await
-            .map_err(|e| ApiError::Transport(format!("{}: {e}", self.config.base)))?;
+            .map_err(|e| ApiError::Transport(format!("{}: {}", self.config.base, chain(&e))))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(resp.into_body());
@@ -215,4 +244,16 @@ impl Client {
             None => Ok(None),
         }
     }
+}
+
+/// An error and its sources (hyper's "client error (Connect)" hides the TLS reason).
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }

@@ -11,6 +11,9 @@
 //! of tokio and HTTP, and `weir-kube`'s tests and `check -f` do not build a client.
 
 pub mod client;
+pub mod connect;
+pub mod kubeconfig;
+mod tls;
 pub mod watch;
 
 use std::collections::BTreeMap;
@@ -58,7 +61,15 @@ impl Provider {
         resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
         Ok(Provider {
             name: weir_kube::INGRESS_PROVIDER,
-            api: ApiConfig::from_options(&c.endpoint, &c.token, &c.cert_auth_file_path)?,
+            api: connect::resolve(
+                &connect::Options {
+                    endpoint: &c.endpoint,
+                    token: &c.token,
+                    cert_auth_file_path: &c.cert_auth_file_path,
+                    kubeconfig: &c.kubeconfig,
+                },
+                &connect::Env::current(),
+            )?,
             options: Options {
                 ingress: Some(IngressOptions::from_static(c)),
                 ..Options::default()
@@ -76,7 +87,15 @@ impl Provider {
         resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
         Ok(Provider {
             name: weir_kube::CRD_PROVIDER,
-            api: ApiConfig::from_options(&c.endpoint, &c.token, &c.cert_auth_file_path)?,
+            api: connect::resolve(
+                &connect::Options {
+                    endpoint: &c.endpoint,
+                    token: &c.token,
+                    cert_auth_file_path: &c.cert_auth_file_path,
+                    kubeconfig: &c.kubeconfig,
+                },
+                &connect::Env::current(),
+            )?,
             options: Options {
                 crd: Some(CrdOptions::from_static(c)),
                 ..Options::default()
@@ -96,6 +115,12 @@ impl Provider {
     /// The API server's base URL.
     pub fn endpoint(&self) -> &str {
         &self.api.base
+    }
+
+    /// Where the API server and credentials came from (`in-cluster service account`,
+    /// `kubeconfig PATH (context C)`, `endpoint`).
+    pub fn source(&self) -> &str {
+        &self.api.source
     }
 
     /// Runs the watches and publishes into `out` until `out` is closed.

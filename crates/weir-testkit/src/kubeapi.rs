@@ -1,7 +1,8 @@
 //! A fake Kubernetes API server for the live providers' tests: it answers list calls with
 //! the objects the test applied (a JSON list with a `resourceVersion`) and watch calls with
 //! a chunked stream of watch events, one JSON line each, as the test applies and deletes
-//! objects. Every call must carry `Authorization: Bearer <token>`. Dropping it (or
+//! objects. Every call must carry `Authorization: Bearer <token>` (unless it was started
+//! over mutual TLS without a token: the handshake then authenticates). Dropping it (or
 //! [`FakeApi::stop`]) closes the listener and every open watch, as an unreachable API
 //! server would.
 
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 
 use crate::body::{self, TestBody};
-use crate::server::{self, ServerHandle};
+use crate::server::{self, ServerHandle, ServerOptions};
 
 #[derive(Default)]
 struct Inner {
@@ -26,7 +27,7 @@ struct Inner {
 }
 
 struct State {
-    token: String,
+    token: Option<String>,
     inner: Mutex<Inner>,
     changed: watch::Sender<u64>,
 }
@@ -97,14 +98,21 @@ fn json_response(status: u16, v: &Value) -> Response<TestBody> {
 impl FakeApi {
     /// Starts on `127.0.0.1:0`, accepting `token`.
     pub async fn start(token: &str) -> anyhow::Result<FakeApi> {
+        Self::start_with(ServerOptions::new(), Some(token)).await
+    }
+
+    /// Starts with server options (e.g. TLS from
+    /// [`crate::tls::TestCa::server_config_requiring_client_cert`]). With `token` `None`
+    /// no bearer token is asked for.
+    pub async fn start_with(opts: ServerOptions, token: Option<&str>) -> anyhow::Result<FakeApi> {
         let (changed, _) = watch::channel(0);
         let state = Arc::new(State {
-            token: token.to_owned(),
+            token: token.map(str::to_owned),
             inner: Mutex::new(Inner::default()),
             changed,
         });
         let st = state.clone();
-        let handle = server::serve_fn(move |req| {
+        let handle = server::serve_fn_with(opts, move |req| {
             let st = st.clone();
             async move { handle(st, req) }
         })
@@ -112,7 +120,7 @@ impl FakeApi {
         Ok(FakeApi { handle, state })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https` with TLS).
     pub fn url(&self) -> String {
         self.handle.url()
     }
@@ -203,7 +211,11 @@ fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    if auth != format!("Bearer {}", st.token) {
+    if st
+        .token
+        .as_ref()
+        .is_some_and(|t| auth != format!("Bearer {t}"))
+    {
         return json_response(
             401,
             &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 401, "message": "Unauthorized"}),

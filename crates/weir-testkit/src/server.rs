@@ -159,6 +159,13 @@ impl ServerOptions {
         self.tls_for(ca, &["localhost", "127.0.0.1"])
     }
 
+    /// Serves TLS with a ready-made configuration; `ca_pem` is what
+    /// [`ServerHandle::ca_pem`] gives back.
+    pub fn tls_config(mut self, config: Arc<rustls::ServerConfig>, ca_pem: &str) -> Self {
+        self.tls = Some((config, ca_pem.to_owned()));
+        self
+    }
+
     /// Serves TLS with a certificate from `ca` for the given names.
     pub fn tls_for(mut self, ca: &TestCa, names: &[&str]) -> anyhow::Result<Self> {
         self.tls = Some((ca.server_config(names)?, ca.cert_pem().to_owned()));

@@ -101,6 +101,37 @@ impl TestCa {
     }
 }
 
+impl TestCa {
+    /// Like [`TestCa::server_config`], but the handshake requires a client certificate
+    /// issued by `client_ca` (mutual TLS, as an API server with client-certificate auth).
+    pub fn server_config_requiring_client_cert(
+        &self,
+        names: &[&str],
+        client_ca: &TestCa,
+    ) -> anyhow::Result<Arc<rustls::ServerConfig>> {
+        let issued = self.issue(names)?;
+        let certs = vec![CertificateDer::from_pem_slice(issued.cert_pem.as_bytes())?];
+        let key = PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes())?;
+        let mut roots = RootCertStore::empty();
+        roots.add(CertificateDer::from_pem_slice(
+            client_ca.cert_pem().as_bytes(),
+        )?)?;
+        let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            Arc::new(roots),
+            provider(),
+        )
+        .build()
+        .context("building the client certificate verifier")?;
+        let mut config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()?
+            .with_client_cert_verifier(verifier)
+            .with_single_cert(certs, key)
+            .context("building the server TLS config")?;
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
+    }
+}
+
 /// A rustls client configuration trusting only the CAs in `ca_pem` (one or more PEM
 /// certificates), offering the given ALPN protocols (e.g. `&[b"h2", b"http/1.1"]`).
 pub fn client_config(ca_pem: &str, alpn: &[&[u8]]) -> anyhow::Result<Arc<rustls::ClientConfig>> {

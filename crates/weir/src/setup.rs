@@ -329,8 +329,9 @@ pub fn spawn_kubernetes(
     for provider in providers {
         let name = provider.name();
         tracing::info!(
-            "kubernetes provider {name}: watching {}",
-            provider.endpoint()
+            "kubernetes provider {name}: watching {} ({})",
+            provider.endpoint(),
+            provider.source()
         );
         let (ptx, mut prx) = tokio::sync::mpsc::channel(4);
         tokio::spawn(async move {

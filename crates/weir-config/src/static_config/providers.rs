@@ -162,6 +162,9 @@ pub struct KubernetesCrdConfig {
     pub token: String,
     /// CA file for the API server.
     pub cert_auth_file_path: String,
+    /// Kubeconfig file(s), `:`-separated (weir's option; Traefik reads only the
+    /// `KUBECONFIG` variable).
+    pub kubeconfig: String,
     /// Namespaces watched (empty = all).
     pub namespaces: Vec<String>,
     /// Label selector.
@@ -195,6 +198,9 @@ pub struct KubernetesIngressConfig {
     pub token: String,
     /// CA file for the API server.
     pub cert_auth_file_path: String,
+    /// Kubeconfig file(s), `:`-separated (weir's option; Traefik reads only the
+    /// `KUBECONFIG` variable).
+    pub kubeconfig: String,
     /// Namespaces watched (empty = all).
     pub namespaces: Vec<String>,
     /// Label selector.
