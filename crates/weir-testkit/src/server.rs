@@ -171,6 +171,14 @@ impl ServerOptions {
         self.tls = Some((ca.server_config(names)?, ca.cert_pem().to_owned()));
         Ok(self)
     }
+
+    /// Serves TLS for `localhost` and `127.0.0.1` and requires a client certificate
+    /// issued by `ca`.
+    pub fn tls_mtls(mut self, ca: &TestCa) -> anyhow::Result<Self> {
+        let config = ca.server_config_requiring_client_cert(&["localhost", "127.0.0.1"], ca)?;
+        self.tls = Some((config, ca.cert_pem().to_owned()));
+        Ok(self)
+    }
 }
 
 type BoxResponseFuture = Pin<Box<dyn Future<Output = Response<TestBody>> + Send>>;

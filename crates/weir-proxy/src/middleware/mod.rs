@@ -12,6 +12,7 @@ mod basic_auth;
 mod chain;
 mod compress;
 mod errors;
+mod forward_auth;
 mod headers;
 mod htpasswd;
 mod in_flight_req;
@@ -42,6 +43,7 @@ pub use basic_auth::BasicAuth;
 pub use chain::{PerRouter, Spec, compose};
 pub use compress::Compress;
 pub use errors::Errors;
+pub use forward_auth::ForwardAuth;
 pub use headers::Headers;
 pub use in_flight_req::InFlightReq;
 pub use ip_allow_list::IpAllowList;
@@ -121,6 +123,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
+        MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",

@@ -14,7 +14,7 @@ use super::connector::{ConnUses, TrackingConnector};
 use super::error::{UpstreamError, UpstreamErrorKind};
 use super::settings::TransportSettings;
 use super::target::{ServerScheme, ServerTarget};
-use super::tls::{self, TlsSettingsError};
+use super::tls::{self, ClientIdentity, TlsSettingsError};
 use super::upgrade::{self, UpgradeConnector};
 use crate::body::{self, Body};
 
@@ -65,7 +65,16 @@ impl std::fmt::Debug for UpstreamClient {
 impl UpstreamClient {
     /// Builds a client. Needs a Tokio runtime only once requests are sent.
     pub fn new(settings: &TransportSettings) -> Result<Self, ClientBuildError> {
-        let tls_config = tls::client_config(settings)?;
+        Self::with_identity(settings, None)
+    }
+
+    /// Builds a client that shows `identity` to `https://` servers asking for a client
+    /// certificate.
+    pub fn with_identity(
+        settings: &TransportSettings,
+        identity: Option<ClientIdentity>,
+    ) -> Result<Self, ClientBuildError> {
+        let tls_config = tls::client_config(settings, identity)?;
         let server_name = tls::server_name_override(settings)?;
 
         let https = HttpsConnector::<TrackingConnector>::builder()

@@ -21,4 +21,4 @@ pub use settings::{
     DEFAULT_MAX_IDLE_CONNS_PER_HOST, GO_DEFAULT_MAX_IDLE_CONNS_PER_HOST, TransportSettings,
 };
 pub use target::{ServerScheme, ServerTarget, TargetError};
-pub use tls::TlsSettingsError;
+pub use tls::{ClientIdentity, TlsSettingsError};

@@ -6,7 +6,7 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use super::settings::TransportSettings;
 
@@ -71,24 +71,35 @@ fn root_store(settings: &TransportSettings) -> Result<RootCertStore, TlsSettings
     Ok(store)
 }
 
-/// The rustls client configuration for a transport, without ALPN (callers set it).
+/// A client certificate chain (leaf first) and its key, shown to servers that ask for one.
+#[derive(Debug)]
+pub struct ClientIdentity {
+    /// The certificate chain, leaf first.
+    pub chain: Vec<CertificateDer<'static>>,
+    /// The leaf's private key.
+    pub key: PrivateKeyDer<'static>,
+}
+
+/// The rustls client configuration for a transport, without ALPN (callers set it), showing
+/// `identity` to servers that ask for a client certificate.
 pub(crate) fn client_config(
     settings: &TransportSettings,
+    identity: Option<ClientIdentity>,
 ) -> Result<ClientConfig, TlsSettingsError> {
     let provider = provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()?;
-    let config = if settings.insecure_skip_verify {
+    let builder = if settings.insecure_skip_verify {
         builder
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
-            .with_no_client_auth()
     } else {
-        builder
-            .with_root_certificates(root_store(settings)?)
-            .with_no_client_auth()
+        builder.with_root_certificates(root_store(settings)?)
     };
-    Ok(config)
+    Ok(match identity {
+        Some(id) => builder.with_client_auth_cert(id.chain, id.key)?,
+        None => builder.with_no_client_auth(),
+    })
 }
 
 /// The `serverName` override as a rustls name, if set.
