@@ -10,6 +10,10 @@ pub mod labels;
 pub mod metrics;
 mod probe;
 mod time;
+pub mod tls_labels;
 
-pub use metrics::{Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet};
-pub use probe::{ConnectionGuard, Metered, Observer, Probe, ServiceUrl};
+pub use metrics::{
+    CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet,
+};
+pub use probe::{ConnectionGuard, Metered, Observer, Probe, Retries, ServiceUrl};
+pub use tls_labels::TlsLabel;

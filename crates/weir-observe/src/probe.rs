@@ -16,11 +16,18 @@ use http_body::{Body, Frame, SizeHint};
 use crate::access::{AccessLogger, Capture, Record, content_length};
 use crate::labels::{SeriesKey, method_index, protocol_index};
 use crate::metrics::{Metrics, RouteHandles};
+use crate::tls_labels::TlsLabel;
 
 /// The upstream server that answered, put in the response's extensions by the load
 /// balancer (for the access log's `ServiceURL` and `OriginStatus`).
 #[derive(Debug, Clone)]
 pub struct ServiceUrl(pub Arc<str>);
+
+/// How many times the retry middleware sent the request again, put in the final
+/// response's extensions (for `service_retries_total` and the access log's
+/// `RetryAttempts`).
+#[derive(Debug, Clone, Copy)]
+pub struct Retries(pub u32);
 
 /// Metrics and access log, shared by every entrypoint.
 #[derive(Debug)]
@@ -60,16 +67,22 @@ impl Observer {
         })
     }
 
-    /// Starts observing a request that arrived on entrypoint `index` (named `entrypoint`).
-    /// Call before the request's headers are rewritten.
+    /// Starts observing a request that arrived on entrypoint `index` (named `entrypoint`),
+    /// over TLS with `tls` labels when it did. Call before the request's headers are
+    /// rewritten.
     pub fn begin(
         self: &Arc<Self>,
         index: usize,
         entrypoint: &Arc<str>,
         parts: &http::request::Parts,
         client: SocketAddr,
-        tls: bool,
+        tls: Option<TlsLabel>,
     ) -> Probe {
+        let header_values = self
+            .metrics
+            .as_ref()
+            .filter(|m| !m.config().header_labels.is_empty())
+            .map(|m| header_values(&m.config().header_labels, parts));
         Probe {
             observer: self.clone(),
             start: Instant::now(),
@@ -79,12 +92,35 @@ impl Observer {
             entrypoint: index,
             route: None,
             router: None,
+            tls,
+            header_values,
             capture: self
                 .access
                 .as_ref()
-                .map(|a| Box::new(a.capture(parts, client, tls, entrypoint))),
+                .map(|a| Box::new(a.capture(parts, client, tls.is_some(), entrypoint))),
         }
     }
+}
+
+/// The values of the `headerLabels` headers (empty when absent; `Host` falls back to the
+/// request target's authority, as HTTP/2 carries it there).
+fn header_values(labels: &[(String, String)], parts: &http::request::Parts) -> Box<[Box<str>]> {
+    labels
+        .iter()
+        .map(|(_, header)| {
+            let value = parts
+                .headers
+                .get(header.as_str())
+                .and_then(|v| v.to_str().ok());
+            let value = match value {
+                None if header.eq_ignore_ascii_case("host") => {
+                    parts.uri.authority().map(|a| a.as_str())
+                }
+                v => v,
+            };
+            Box::from(value.unwrap_or(""))
+        })
+        .collect()
 }
 
 /// Decrements the open connection gauge when dropped.
@@ -113,6 +149,8 @@ pub struct Probe {
     entrypoint: usize,
     route: Option<Arc<RouteHandles>>,
     router: Option<Arc<str>>,
+    tls: Option<TlsLabel>,
+    header_values: Option<Box<[Box<str>]>>,
     capture: Option<Box<Capture>>,
 }
 
@@ -127,6 +165,7 @@ impl Probe {
     pub fn finish<B>(self, resp: Response<B>) -> Response<Metered<B>> {
         let status = resp.status().as_u16();
         let origin = resp.extensions().get::<ServiceUrl>().map(|u| u.0.clone());
+        let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
         let skip = self.route.as_ref().is_some_and(|r| r.skip_access_log);
         let log = self.capture.is_some()
@@ -147,6 +186,7 @@ impl Probe {
             probe: self,
             status,
             origin,
+            retries,
             log_headers,
             bytes: 0,
         };
@@ -165,6 +205,7 @@ struct Done {
     probe: Probe,
     status: u16,
     origin: Option<Arc<str>>,
+    retries: u32,
     log_headers: Option<http::HeaderMap>,
     bytes: u64,
 }
@@ -187,14 +228,17 @@ impl Done {
                 .as_ref()
                 .and_then(|m| m.entrypoint(p.entrypoint))
             {
-                e.series().record(key, elapsed, p.request_bytes, self.bytes);
+                record(e.series(), &p, key, elapsed, self.bytes);
             }
             if let Some(r) = &p.route {
                 if let Some(s) = &r.router {
-                    s.record(key, elapsed, p.request_bytes, self.bytes);
+                    record(s, &p, key, elapsed, self.bytes);
                 }
                 if let Some(s) = &r.service {
-                    s.record(key, elapsed, p.request_bytes, self.bytes);
+                    record(s, &p, key, elapsed, self.bytes);
+                    if self.retries > 0 {
+                        s.add_retries(u64::from(self.retries));
+                    }
                 }
             }
         }
@@ -213,10 +257,28 @@ impl Done {
                 status: self.status,
                 size: self.bytes,
                 count,
+                retries: self.retries,
                 response_headers: Vec::new(),
             };
             logger.log(record, &headers);
         }
+    }
+}
+
+/// Records one finished request into one entrypoint's, router's or service's series.
+fn record(
+    set: &crate::SeriesSet,
+    p: &Probe,
+    key: SeriesKey,
+    elapsed: std::time::Duration,
+    bytes: u64,
+) {
+    set.record(key, elapsed, p.request_bytes, bytes);
+    if let Some(tls) = p.tls {
+        set.record_tls(tls);
+    }
+    if let Some(values) = &p.header_values {
+        set.record_headers(key, values);
     }
 }
 

@@ -156,6 +156,29 @@ impl IssuedCert {
 }
 
 impl TestCa {
+    /// Issues a certificate for `names` with a chosen serial number (big-endian bytes) and
+    /// expiry date (midnight UTC), for checking what weir reports about it.
+    pub fn issue_with(
+        &self,
+        names: &[&str],
+        serial: &[u8],
+        not_after: (i32, u8, u8),
+    ) -> anyhow::Result<IssuedCert> {
+        let sans: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut params = CertificateParams::new(sans)?;
+        if let Some(first) = names.first() {
+            params.distinguished_name.push(DnType::CommonName, *first);
+        }
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(serial));
+        params.not_after = rcgen::date_time_ymd(not_after.0, not_after.1, not_after.2);
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(IssuedCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
     /// Issues a certificate for `names` that expired yesterday.
     pub fn issue_expired(&self, names: &[&str]) -> anyhow::Result<IssuedCert> {
         let sans: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();

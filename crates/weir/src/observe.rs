@@ -137,6 +137,22 @@ pub fn server_source(metrics: &Metrics, report: Arc<ArcSwap<Report>>) {
     }));
 }
 
+/// `tls_certs_not_after` of every certificate that loaded, with Traefik's labels (decimal
+/// serial, comma-separated SANs).
+pub fn cert_expiries(report: &Report) -> Vec<weir_observe::CertExpiry> {
+    report
+        .certificates
+        .iter()
+        .filter_map(|c| c.info.as_ref())
+        .map(|i| weir_observe::CertExpiry {
+            cn: i.common_name.clone(),
+            serial: weir_observe::tls_labels::serial_decimal(&i.serial),
+            sans: i.sans.join(","),
+            not_after: i.not_after,
+        })
+        .collect()
+}
+
 /// Reopens the access log file on SIGUSR1 (what logrotate's `postrotate` sends).
 pub fn reopen_on_sigusr1(observer: Option<Arc<Observer>>) {
     #[cfg(unix)]

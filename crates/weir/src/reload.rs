@@ -131,6 +131,7 @@ impl Reloader {
                 |r| report.routers.contains_key(r),
                 |s| report.services.contains_key(s),
             );
+            m.set_certificates(crate::observe::cert_expiries(&report));
             m.config_reloaded(true);
         }
         log_report(&report, generation);

@@ -118,7 +118,7 @@ fn json(s: &Settings, r: &Record, out: &mut String) {
     }
     put("DownstreamStatus", r.status.into());
     put("DownstreamContentSize", r.size.into());
-    put("RetryAttempts", 0.into());
+    put("RetryAttempts", r.retries.into());
     for (name, value) in &c.request_headers {
         m.insert(format!("request_{name}"), value.clone().into());
     }
@@ -180,6 +180,7 @@ mod tests {
             status: 200,
             size: 345,
             count: 7,
+            retries: 0,
             response_headers: Vec::new(),
         }
     }

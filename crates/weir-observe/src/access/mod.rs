@@ -281,6 +281,7 @@ pub struct Record {
     pub(crate) status: u16,
     pub(crate) size: u64,
     pub(crate) count: u64,
+    pub(crate) retries: u32,
     pub(crate) response_headers: Vec<(String, String)>,
 }
 
@@ -359,7 +360,10 @@ impl AccessLogger {
     /// Queues a finished request if the filters keep it; drops it (counted) when the
     /// writer is behind.
     pub(crate) fn log(&self, record: Record, response_headers: &HeaderMap) {
-        if !self.settings.keep(record.status, record.duration, 0) {
+        if !self
+            .settings
+            .keep(record.status, record.duration, record.retries)
+        {
             return;
         }
         let mut record = record;

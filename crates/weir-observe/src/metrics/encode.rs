@@ -58,6 +58,23 @@ pub(super) fn encode(m: &Metrics) -> String {
     header(
         &mut out,
         p,
+        "tls_certs_not_after",
+        "gauge",
+        "Certificate expiry, as a Unix timestamp.",
+    );
+    for c in lock(&m.certificates).iter() {
+        let _ = writeln!(
+            out,
+            "{p}_tls_certs_not_after{{{},{},{}}} {}",
+            label("cn", &c.cn),
+            label("serial", &c.serial),
+            label("sans", &c.sans),
+            c.not_after
+        );
+    }
+    header(
+        &mut out,
+        p,
         "accesslog_lines_dropped_total",
         "counter",
         "Access log lines dropped because the writer fell behind.",
@@ -161,13 +178,65 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
         "counter",
         &format!("Requests per {}.", scope.what),
     );
-    for (fixed, series) in &snaps {
+    for ((fixed, series), set) in snaps.iter().zip(sets) {
+        if set.has_header_labels() {
+            for (key, values, count) in set.header_snapshot() {
+                let mut l = format!(
+                    "code=\"{}\",method=\"{}\",protocol=\"{}\",{fixed}",
+                    key.code(),
+                    key.method(),
+                    key.protocol()
+                );
+                for ((name, _), value) in m.config.header_labels.iter().zip(values.iter()) {
+                    l.push(',');
+                    l.push_str(&label(name, value));
+                }
+                let _ = writeln!(out, "{p}_{n}_requests_total{{{l}}} {count}");
+            }
+            continue;
+        }
         for s in series {
             let _ = writeln!(
                 out,
                 "{p}_{n}_requests_total{{{}}} {}",
                 labels(s, fixed),
                 s.count
+            );
+        }
+    }
+    header(
+        out,
+        p,
+        &format!("{n}_requests_tls_total"),
+        "counter",
+        &format!(
+            "HTTPS requests per {}, by TLS version and cipher.",
+            scope.what
+        ),
+    );
+    for set in sets {
+        for ((version, cipher), count) in set.tls_snapshot() {
+            let _ = writeln!(
+                out,
+                "{p}_{n}_requests_tls_total{{tls_version=\"{version}\",tls_cipher=\"{cipher}\",{}}} {count}",
+                set.labels()
+            );
+        }
+    }
+    if n == "service" {
+        header(
+            out,
+            p,
+            "service_retries_total",
+            "counter",
+            "Request retries per service.",
+        );
+        for set in sets.iter().filter(|s| s.retries() > 0) {
+            let _ = writeln!(
+                out,
+                "{p}_service_retries_total{{{}}} {}",
+                set.labels(),
+                set.retries()
             );
         }
     }

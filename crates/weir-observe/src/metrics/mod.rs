@@ -29,6 +29,8 @@ pub struct MetricsConfig {
     pub services: bool,
     /// Count requests to internal routers (`metrics.addInternals`).
     pub add_internals: bool,
+    /// Extra `*_requests_total` labels: (label name, request header), sorted by label.
+    pub header_labels: Vec<(String, String)>,
 }
 
 impl Default for MetricsConfig {
@@ -38,6 +40,11 @@ impl Default for MetricsConfig {
 }
 
 impl MetricsConfig {
+    /// A series set with these buckets and header labels.
+    fn series(&self, labels: String) -> SeriesSet {
+        SeriesSet::new(labels, &self.buckets).with_header_labels(!self.header_labels.is_empty())
+    }
+
     /// From `metrics.prometheus` and `metrics.addInternals`. Buckets are sorted, and
     /// non-finite ones dropped; an empty list gets Traefik's defaults.
     pub fn from_static(p: &Prometheus, add_internals: bool) -> Self {
@@ -64,8 +71,46 @@ impl MetricsConfig {
             routers: p.add_routers_labels,
             services: p.add_services_labels,
             add_internals,
+            header_labels: p
+                .header_labels
+                .iter()
+                .filter(|(label, header)| valid_label_name(label) && !header.trim().is_empty())
+                .map(|(label, header)| (label.clone(), header.trim().to_owned()))
+                .collect(),
         }
     }
+}
+
+/// Whether `name` can be a Prometheus label name that does not clash with the fixed ones.
+fn valid_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with("__")
+        && ![
+            "code",
+            "method",
+            "protocol",
+            "entrypoint",
+            "router",
+            "service",
+        ]
+        .contains(&name)
+}
+
+/// One certificate's `tls_certs_not_after` gauge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertExpiry {
+    /// Subject common name.
+    pub cn: String,
+    /// Serial number, decimal.
+    pub serial: String,
+    /// Subject alternative names, comma-separated.
+    pub sans: String,
+    /// Not valid after, Unix seconds.
+    pub not_after: i64,
 }
 
 /// The metric handles a compiled route carries, resolved once per configuration so a
@@ -142,6 +187,7 @@ pub struct Metrics {
     last_reload_success: AtomicU64,
     log_dropped: AtomicU64,
     servers: Mutex<Option<ServerSource>>,
+    certificates: Mutex<Vec<CertExpiry>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -159,7 +205,7 @@ impl Metrics {
             .iter()
             .map(|name| EntrypointMetrics {
                 name: name.clone(),
-                series: Arc::new(SeriesSet::new(label("entrypoint", name), &config.buckets)),
+                series: Arc::new(config.series(label("entrypoint", name))),
                 open: AtomicI64::new(0),
             })
             .collect();
@@ -172,6 +218,7 @@ impl Metrics {
             last_reload_success: AtomicU64::new(0),
             log_dropped: AtomicU64::new(0),
             servers: Mutex::new(None),
+            certificates: Mutex::new(Vec::new()),
         }
     }
 
@@ -210,22 +257,15 @@ impl Metrics {
             .entry(router.to_owned())
             .and_modify(|s| {
                 if s.labels() != router_labels {
-                    *s = Arc::new(SeriesSet::new(router_labels.clone(), &self.config.buckets));
+                    *s = Arc::new(self.config.series(router_labels.clone()));
                 }
             })
-            .or_insert_with(|| {
-                Arc::new(SeriesSet::new(router_labels.clone(), &self.config.buckets))
-            });
+            .or_insert_with(|| Arc::new(self.config.series(router_labels.clone())));
         handles.router = Some(set.clone());
         drop(routers);
         let set = lock(&self.services)
             .entry(service.to_owned())
-            .or_insert_with(|| {
-                Arc::new(SeriesSet::new(
-                    label("service", service),
-                    &self.config.buckets,
-                ))
-            })
+            .or_insert_with(|| Arc::new(self.config.series(label("service", service))))
             .clone();
         handles.service = Some(set);
         Arc::new(handles)
@@ -248,6 +288,13 @@ impl Metrics {
                 .unwrap_or(0);
             self.last_reload_success.store(now, Ordering::Relaxed);
         }
+    }
+
+    /// Replaces the certificates `tls_certs_not_after` reports (at each reload).
+    pub fn set_certificates(&self, mut certificates: Vec<CertExpiry>) {
+        certificates.sort_by(|a, b| (&a.cn, &a.serial).cmp(&(&b.cn, &b.serial)));
+        certificates.dedup();
+        *lock(&self.certificates) = certificates;
     }
 
     /// Counts an access-log line dropped because the writer was behind.

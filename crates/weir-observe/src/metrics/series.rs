@@ -5,11 +5,17 @@
 //! atomics and claims an empty one with a compare-and-swap. Only when every slot is taken
 //! (more than [`SLOTS`] label combinations on one router) does a request take a mutex.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::labels::SeriesKey;
+use crate::tls_labels::{TLS_LABELS, TlsLabel};
+
+/// Request counts by (code, method, protocol) and the values of the configured header
+/// labels (`metrics.prometheus.headerLabels`).
+type HeaderCounts = HashMap<(u32, Box<[Box<str>]>), u64>;
 
 /// Label combinations held without locking, per set.
 pub const SLOTS: usize = 32;
@@ -81,6 +87,13 @@ pub struct SeriesSet {
     bounds: Box<[u64]>,
     slots: Box<[Slot]>,
     overflow: Mutex<Vec<Slot>>,
+    /// HTTPS requests per (tls_version, tls_cipher), indexed by [`TlsLabel::index`].
+    tls: Box<[AtomicU64]>,
+    /// Retries (`service_retries_total`).
+    retries: AtomicU64,
+    /// With header labels configured: `requests_total` by key and header values. Only
+    /// then does a request take this lock (the values are arbitrary strings).
+    headers: Option<Mutex<HeaderCounts>>,
 }
 
 impl SeriesSet {
@@ -92,7 +105,70 @@ impl SeriesSet {
             slots: (0..SLOTS).map(|_| Slot::new(bounds.len())).collect(),
             bounds,
             overflow: Mutex::new(Vec::new()),
+            tls: (0..TLS_LABELS).map(|_| AtomicU64::new(0)).collect(),
+            retries: AtomicU64::new(0),
+            headers: None,
         }
+    }
+
+    /// Also counts requests by header label values (`headerLabels`), when `on`.
+    pub fn with_header_labels(mut self, on: bool) -> Self {
+        self.headers = on.then(|| Mutex::new(HashMap::new()));
+        self
+    }
+
+    /// Counts one HTTPS request.
+    pub fn record_tls(&self, label: TlsLabel) {
+        if let Some(c) = self.tls.get(label.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Counts `n` retries.
+    pub fn add_retries(&self, n: u64) {
+        self.retries.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Retries so far.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Counts one request with its header label values (no-op without header labels).
+    pub fn record_headers(&self, key: SeriesKey, values: &[Box<str>]) {
+        let Some(map) = &self.headers else { return };
+        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+        *map.entry((key.0, Box::from(values))).or_insert(0) += 1;
+    }
+
+    /// Whether requests are counted by header label values.
+    pub fn has_header_labels(&self) -> bool {
+        self.headers.is_some()
+    }
+
+    /// Request counts by key and header label values, ordered.
+    pub fn header_snapshot(&self) -> Vec<(SeriesKey, Box<[Box<str>]>, u64)> {
+        let Some(map) = &self.headers else {
+            return Vec::new();
+        };
+        let mut out: Vec<_> = map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|((k, v), n)| (SeriesKey(*k), v.clone(), *n))
+            .collect();
+        out.sort_by(|a, b| (a.0.0, &a.1).cmp(&(b.0.0, &b.1)));
+        out
+    }
+
+    /// HTTPS request counts by (tls_version, tls_cipher), non-zero ones only.
+    pub fn tls_snapshot(&self) -> Vec<((&'static str, &'static str), u64)> {
+        self.tls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (TlsLabel::labels(i), c.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
     }
 
     /// The rendered fixed labels.

@@ -32,7 +32,7 @@ pub(super) async fn handle(
         &settings.name,
         &parts,
         conn.client_addr,
-        conn.tls.is_some(),
+        conn.tls.as_ref().map(|t| t.metrics_label),
     );
     let resp = dispatch(parts, incoming, conn, shared, Some(&mut probe)).await;
     probe.finish(resp).map(body::boxed)

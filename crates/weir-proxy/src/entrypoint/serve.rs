@@ -149,16 +149,19 @@ impl Connection {
             }
         };
         let session = stream.get_ref().1;
+        let version = session
+            .protocol_version()
+            .and_then(|v| v.as_str())
+            .unwrap_or("unknown");
+        let cipher = session
+            .negotiated_cipher_suite()
+            .and_then(|s| s.suite().as_str())
+            .unwrap_or("unknown");
         info.tls = Some(Arc::new(TlsInfo {
             server_name: sni,
-            version: session
-                .protocol_version()
-                .and_then(|v| v.as_str())
-                .unwrap_or("unknown"),
-            cipher: session
-                .negotiated_cipher_suite()
-                .and_then(|s| s.suite().as_str())
-                .unwrap_or("unknown"),
+            version,
+            cipher,
+            metrics_label: weir_observe::TlsLabel::new(version, cipher),
             alpn: session.alpn_protocol().map(<[u8]>::to_vec),
             peer_certificates: session
                 .peer_certificates()

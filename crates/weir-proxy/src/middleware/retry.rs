@@ -100,8 +100,13 @@ impl Middleware for Retry {
                 *req.uri_mut() = parts.uri.clone();
                 *req.version_mut() = parts.version;
                 *req.headers_mut() = parts.headers.clone();
-                let resp = next.handle(req, cx).await;
+                let mut resp = next.handle(req, cx).await;
                 if attempt >= self.attempts || !self.should_retry(&resp, &parts.method) {
+                    if attempt > 1 {
+                        // For `service_retries_total` and the access log's RetryAttempts.
+                        resp.extensions_mut()
+                            .insert(weir_observe::Retries(attempt - 1));
+                    }
                     return resp;
                 }
                 tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "retrying");

@@ -133,4 +133,6 @@ pub struct TlsInfo {
     pub alpn: Option<Vec<u8>>,
     /// The client's certificate chain (leaf first), when it sent one.
     pub peer_certificates: Vec<CertificateDer<'static>>,
+    /// `version` and `cipher` as the labels of `*_requests_tls_total`.
+    pub metrics_label: weir_observe::TlsLabel,
 }
