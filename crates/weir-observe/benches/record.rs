@@ -42,7 +42,7 @@ fn record(c: &mut Criterion) {
     let client = "127.0.0.1:5000".parse().unwrap();
     c.bench_function("probe_begin_finish_drop", |b| {
         b.iter(|| {
-            let mut probe = observer.begin(0, &name, &parts, client, false);
+            let mut probe = observer.begin(0, &name, &parts, client, None);
             probe.routed(&router, &handles);
             let resp = probe.finish(Response::new(http_body_util::Empty::<bytes::Bytes>::new()));
             drop(black_box(resp));

@@ -15,7 +15,10 @@ use crate::tls_labels::{TLS_LABELS, TlsLabel};
 
 /// Request counts by (code, method, protocol) and the values of the configured header
 /// labels (`metrics.prometheus.headerLabels`).
-type HeaderCounts = HashMap<(u32, Box<[Box<str>]>), u64>;
+type HeaderCounts = HashMap<(u32, HeaderValues), u64>;
+
+/// The values of the header labels of one request, in label order.
+pub type HeaderValues = Box<[Box<str>]>;
 
 /// Label combinations held without locking, per set.
 pub const SLOTS: usize = 32;
@@ -147,7 +150,7 @@ impl SeriesSet {
     }
 
     /// Request counts by key and header label values, ordered.
-    pub fn header_snapshot(&self) -> Vec<(SeriesKey, Box<[Box<str>]>, u64)> {
+    pub fn header_snapshot(&self) -> Vec<(SeriesKey, HeaderValues, u64)> {
         let Some(map) = &self.headers else {
             return Vec::new();
         };
