@@ -712,3 +712,86 @@ fn edge_basics_scenario() {
         .unwrap();
     assert!(whoami.middlewares.is_empty());
 }
+
+#[test]
+fn nginx_auth_url_becomes_forward_auth() {
+    let y = service("s")
+        + "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  annotations:\n"
+        + "    nginx.ingress.kubernetes.io/auth-url: \"http://oauth2-proxy.auth.svc/oauth2/auth\"\n"
+        + "    nginx.ingress.kubernetes.io/auth-response-headers: \"X-Auth-Request-User, X-Auth-Request-Email\"\n"
+        + "    nginx.ingress.kubernetes.io/auth-method: GET\n"
+        + "spec:\n  rules:\n  - host: a.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}\n"
+        + "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: j\n  annotations:\n"
+        + "    nginx.ingress.kubernetes.io/auth-url: \"http://auth.svc/check\"\n"
+        + "    nginx.ingress.kubernetes.io/auth-method: POST\n"
+        + "    nginx.ingress.kubernetes.io/auth-signin: \"https://login.example/start\"\n"
+        + "spec:\n  rules:\n  - host: b.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}\n";
+    let (m, t) = run(&y);
+    let p = problems(&m, &t);
+    // GET is what weir sends: no warning for i; j's POST and auth-signin are warned about.
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("warning") && l.contains("auth-method") && l.contains("POST")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.starts_with("warning") && l.contains("auth-signin") && l.contains("rd=")),
+        "{p:?}"
+    );
+    let c = &t.ingress;
+    let r = &c.http.routers["default-i-a-com"];
+    assert!(
+        r.middlewares.contains(&"default-i-auth-url".to_owned()),
+        "{:?}",
+        r.middlewares
+    );
+    let fa = c.http.middlewares["default-i-auth-url"]
+        .forward_auth
+        .clone()
+        .unwrap();
+    assert_eq!(fa.address, "http://oauth2-proxy.auth.svc/oauth2/auth");
+    assert_eq!(
+        fa.auth_response_headers,
+        ["X-Auth-Request-User", "X-Auth-Request-Email"]
+    );
+    assert_eq!(fa.auth_signin_url, "");
+    let fa = c.http.middlewares["default-j-auth-url"]
+        .forward_auth
+        .clone()
+        .unwrap();
+    assert_eq!(fa.auth_signin_url, "https://login.example/start");
+}
+
+#[test]
+fn forward_auth_tls_from_secrets() {
+    let secrets = "---\napiVersion: v1\nkind: Secret\nmetadata: {name: auth-ca, namespace: app}\nstringData:\n  ca.crt: |\n    -----BEGIN CERTIFICATE-----\n    Q0E=\n    -----END CERTIFICATE-----\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: auth-client, namespace: app}\ntype: kubernetes.io/tls\nstringData:\n  tls.crt: |\n    -----BEGIN CERTIFICATE-----\n    Q0xJRU5U\n    -----END CERTIFICATE-----\n  tls.key: |\n    -----BEGIN PRIVATE KEY-----\n    S0VZ\n    -----END PRIVATE KEY-----\n";
+    let mw = |name: &str, tls: &str| {
+        format!(
+            "---\napiVersion: traefik.io/v1alpha1\nkind: Middleware\nmetadata: {{name: {name}, namespace: app}}\nspec:\n  forwardAuth:\n    address: https://auth.app.svc/verify\n    trustForwardHeader: true\n    tls: {tls}\n"
+        )
+    };
+    let y = secrets.to_owned()
+        + &mw("good", "{caSecret: auth-ca, certSecret: auth-client}")
+        + &mw("no-ca", "{caSecret: missing}");
+    let (m, t) = run(&y);
+    let p = problems(&m, &t);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].starts_with("error")
+            && p[0].contains("spec.forwardAuth.tls.caSecret")
+            && p[0].contains("missing"),
+        "{p:?}"
+    );
+    assert!(!t.crd.http.middlewares.contains_key("app-no-ca"));
+    let fa = t.crd.http.middlewares["app-good"]
+        .forward_auth
+        .clone()
+        .unwrap();
+    assert!(fa.trust_forward_header);
+    let tls = fa.tls.unwrap();
+    assert!(tls.ca.contains("Q0E="), "{}", tls.ca);
+    assert!(tls.cert.contains("Q0xJRU5U"), "{}", tls.cert);
+    assert!(tls.key.contains("S0VZ"), "{}", tls.key);
+}

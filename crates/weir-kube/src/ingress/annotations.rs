@@ -602,10 +602,18 @@ fn auth<'a>(
                 "nginx variables ($host, $request_uri...) are not expanded by weir; the value is used as written",
             );
         }
-        if get("auth-method").is_some() {
+        if let Some(method) = get("auth-method").map(str::trim)
+            && !method.eq_ignore_ascii_case("GET")
+        {
             sink.warning(
                 nfield("auth-method"),
-                "weir sends the authentication request with GET; ignored",
+                format!("weir sends the authentication request with GET, not {method:?}"),
+            );
+        }
+        if get("auth-signin").is_some() {
+            sink.warning(
+                nfield("auth-signin"),
+                "a 401 from auth-url redirects to this URL as written: weir does not add nginx's rd= parameter with the original URL",
             );
         }
         p.generated.push((
