@@ -173,6 +173,21 @@ impl Client {
         self.send(http::Method::GET, path_and_query, None).await
     }
 
+    /// PATCH `path` with a JSON merge patch (RFC 7386); the answer's body is dropped.
+    pub async fn merge_patch(&self, path: &str, patch: &serde_json::Value) -> Result<(), ApiError> {
+        let body = Bytes::from(patch.to_string());
+        let resp = self
+            .send(
+                http::Method::PATCH,
+                path,
+                Some(("application/merge-patch+json", body)),
+            )
+            .await?;
+        // Read the answer so the connection goes back to the pool.
+        let _ = resp.collect().await;
+        Ok(())
+    }
+
     /// Sends a request with an optional body (`content type`, bytes).
     async fn send(
         &self,

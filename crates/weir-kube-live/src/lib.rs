@@ -13,6 +13,7 @@
 pub mod client;
 pub mod connect;
 pub mod kubeconfig;
+pub mod status;
 mod tls;
 pub mod watch;
 
@@ -49,6 +50,8 @@ pub struct Provider {
     namespaces: Vec<String>,
     label_selector: String,
     throttle: Duration,
+    /// `ingressEndpoint`: the address written into served Ingresses' status.
+    status: Option<status::Source>,
 }
 
 impl Provider {
@@ -78,6 +81,11 @@ impl Provider {
             namespaces: c.namespaces.clone(),
             label_selector: c.label_selector.clone(),
             throttle: c.throttle_duration.to_std().unwrap_or_default(),
+            status: c
+                .ingress_endpoint
+                .as_ref()
+                .map(status::Source::from_options)
+                .transpose()?,
         })
     }
 
@@ -104,6 +112,7 @@ impl Provider {
             namespaces: c.namespaces.clone(),
             label_selector: c.label_selector.clone(),
             throttle: c.throttle_duration.to_std().unwrap_or_default(),
+            status: None,
         })
     }
 
@@ -140,8 +149,29 @@ impl Provider {
                     resource: *r,
                     namespace: ns,
                     label_selector: self.label_selector.clone(),
+                    field_selector: String::new(),
                 });
             }
+        }
+        // The published Service is watched on its own (by name), whatever `namespaces`
+        // says: it is read for the status only, never translated.
+        let status_watch = match &self.status {
+            Some(status::Source::Service { namespace, name }) => {
+                watches.push(Watch {
+                    id: watches.len(),
+                    resource: watch::SERVICE,
+                    namespace: Some(namespace.clone()),
+                    label_selector: String::new(),
+                    field_selector: format!("metadata.name={name}"),
+                });
+                Some(watches.len() - 1)
+            }
+            _ => None,
+        };
+        let (status_tx, status_rx) = mpsc::unbounded_channel();
+        let inflight = status::InFlight::default();
+        if self.status.is_some() {
+            tokio::spawn(status::run(client.clone(), status_rx, inflight.clone()));
         }
         let mut listed = vec![false; watches.len()];
         let mut tasks = tokio::task::JoinSet::new();
@@ -172,7 +202,16 @@ impl Provider {
                     }
                 }
             }
-            let publication = self.translate(&store);
+            let set = self.object_set(&store, status_watch);
+            if let Some(source) = &self.status {
+                for p in self.status_patches(&store, &set, source, status_watch) {
+                    if !status::in_flight(&inflight, &p) {
+                        status::sent(&inflight, &p);
+                        let _ = status_tx.send(p);
+                    }
+                }
+            }
+            let publication = self.translate(&set);
             if last.as_ref() == Some(&publication.config) {
                 continue;
             }
@@ -184,15 +223,71 @@ impl Provider {
         Ok(())
     }
 
-    fn translate(&self, store: &Store) -> Publication {
+    /// The objects of every watch but the status one, as the translation reads them.
+    fn object_set(&self, store: &Store, status_watch: Option<usize>) -> ObjectSet {
         let mut set = ObjectSet::new();
-        for ((_, ns, name), v) in &store.objects {
+        for ((id, ns, name), v) in &store.objects {
+            if Some(*id) == status_watch {
+                continue;
+            }
             if let Err(e) = set.insert_json(v.clone()) {
                 let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
                 tracing::warn!("kubernetes: {kind} {ns}/{name}: {e}; ignored");
             }
         }
-        let mut t = translate(&set, &self.options);
+        set
+    }
+
+    /// The served Ingresses whose status differs from what `source` says.
+    fn status_patches(
+        &self,
+        store: &Store,
+        set: &ObjectSet,
+        source: &status::Source,
+        status_watch: Option<usize>,
+    ) -> Vec<status::Patch> {
+        let Some(ing) = &self.options.ingress else {
+            return Vec::new();
+        };
+        let published = status_watch.and_then(|id| {
+            let status::Source::Service { namespace, name } = source else {
+                return None;
+            };
+            store.objects.get(&(id, namespace.clone(), name.clone()))
+        });
+        let Some(desired) = status::desired(source, published) else {
+            return Vec::new();
+        };
+        let ingresses: BTreeMap<(&str, &str), &Value> = store
+            .objects
+            .iter()
+            .filter(|(_, v)| v.get("kind").and_then(Value::as_str) == Some("Ingress"))
+            .map(|((_, ns, name), v)| ((ns.as_str(), name.as_str()), v))
+            .collect();
+        weir_kube::served_ingresses(set, ing)
+            .into_iter()
+            .filter_map(|r| {
+                let v = ingresses.get(&(r.namespace.as_str(), r.name.as_str()))?;
+                if status::same(v.pointer("/status/loadBalancer/ingress"), &desired) {
+                    return None;
+                }
+                let version = v
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                Some(status::Patch {
+                    namespace: r.namespace,
+                    name: r.name,
+                    version,
+                    ingress: desired.clone(),
+                })
+            })
+            .collect()
+    }
+
+    fn translate(&self, set: &ObjectSet) -> Publication {
+        let mut t = translate(set, &self.options);
         let config = if self.options.crd.is_some() {
             std::mem::take(&mut t.crd)
         } else {

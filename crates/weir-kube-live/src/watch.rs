@@ -153,8 +153,10 @@ pub struct Watch {
     pub resource: Resource,
     /// Namespace (`None`: all).
     pub namespace: Option<String>,
-    /// Label selector (empty: none).
+    /// Label selector (empty: none); applied to kinds that are `labelled`.
     pub label_selector: String,
+    /// Field selector (empty: none), e.g. `metadata.name=weir`.
+    pub field_selector: String,
 }
 
 /// Server-side watch timeout; the watch is then resumed from the last resourceVersion.
@@ -169,11 +171,14 @@ const NOT_INSTALLED_RETRY: Duration = Duration::from_secs(60);
 /// Runs until the receiver is gone.
 pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
     let path = w.resource.path(w.namespace.as_deref());
-    let selector = if w.resource.labelled && !w.label_selector.is_empty() {
-        format!("labelSelector={}", encode(&w.label_selector))
-    } else {
-        String::new()
-    };
+    let mut params = Vec::new();
+    if w.resource.labelled && !w.label_selector.is_empty() {
+        params.push(format!("labelSelector={}", encode(&w.label_selector)));
+    }
+    if !w.field_selector.is_empty() {
+        params.push(format!("fieldSelector={}", encode(&w.field_selector)));
+    }
+    let selector = params.join("&");
     let mut backoff = BACKOFF_MIN;
     loop {
         let list_url = if selector.is_empty() {

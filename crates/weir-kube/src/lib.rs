@@ -56,6 +56,12 @@ impl Translation {
     }
 }
 
+/// The Ingresses of `set` that weir serves with `opts` (their class is weir's, their
+/// namespace is read): the live provider writes their `status.loadBalancer`.
+pub fn served_ingresses(set: &ObjectSet, opts: &IngressOptions) -> Vec<ObjectRef> {
+    ingress::served(set, opts)
+}
+
 /// Translates `set`. Pure: same objects and options, same result.
 pub fn translate(set: &ObjectSet, opts: &Options) -> Translation {
     let mut t = Translation::default();

@@ -24,6 +24,10 @@ struct Inner {
     objects: BTreeMap<String, BTreeMap<(String, String), Value>>,
     /// Every event: resourceVersion, collection, namespace, event JSON.
     log: Vec<(u64, String, String, Value)>,
+    /// Every request: method, path and query.
+    requests: Vec<String>,
+    /// Every status patch: path, body.
+    patches: Vec<(String, Value)>,
 }
 
 struct State {
@@ -114,7 +118,7 @@ impl FakeApi {
         let st = state.clone();
         let handle = server::serve_fn_with(opts, move |req| {
             let st = st.clone();
-            async move { handle(st, req) }
+            async move { handle(st, req).await }
         })
         .await?;
         Ok(FakeApi { handle, state })
@@ -201,11 +205,218 @@ impl FakeApi {
         self.state.changed.send_replace(rv);
     }
 
+    /// Every request so far, as `METHOD /path?query` (to check the selectors sent).
+    pub fn request_log(&self) -> Vec<String> {
+        self.state.lock().requests.clone()
+    }
+
+    /// Every status patch received so far: the path
+    /// (`/apis/networking.k8s.io/v1/namespaces/NS/ingresses/NAME/status`) and the body.
+    pub fn status_patches(&self) -> Vec<(String, Value)> {
+        self.state.lock().patches.clone()
+    }
+
+    /// The stored object (with its status), by collection path, namespace and name.
+    pub fn get(&self, collection: &str, namespace: &str, name: &str) -> Option<Value> {
+        self.state
+            .lock()
+            .objects
+            .get(collection)
+            .and_then(|m| m.get(&(namespace.to_owned(), name.to_owned())))
+            .cloned()
+    }
+
     /// Stops answering: the listener and every open watch are closed.
     pub fn stop(self) {}
 }
 
-fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
+/// `labelSelector` (`k=v`, `k!=v`, `k`, `!k`, comma-separated) and `fieldSelector`
+/// (`a.b=v`, `a.b!=v`): the subset of the API's selector syntax the providers use.
+struct Selectors {
+    label: Vec<(String, Option<(bool, String)>, bool)>,
+    field: Vec<(String, bool, String)>,
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl Selectors {
+    fn from_query(query: &str) -> Selectors {
+        let label = query_param(query, "labelSelector")
+            .map(decode)
+            .unwrap_or_default();
+        let field = query_param(query, "fieldSelector")
+            .map(decode)
+            .unwrap_or_default();
+        let label = label
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                if let Some((k, v)) = t.split_once("!=") {
+                    (
+                        k.trim().to_owned(),
+                        Some((false, v.trim().to_owned())),
+                        true,
+                    )
+                } else if let Some((k, v)) = t.split_once('=') {
+                    let v = v.trim_start_matches('=');
+                    (k.trim().to_owned(), Some((true, v.trim().to_owned())), true)
+                } else if let Some(k) = t.strip_prefix('!') {
+                    (k.trim().to_owned(), None, false)
+                } else {
+                    (t.to_owned(), None, true)
+                }
+            })
+            .collect();
+        let field = field
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .filter_map(|t| {
+                if let Some((k, v)) = t.split_once("!=") {
+                    Some((k.to_owned(), false, v.to_owned()))
+                } else {
+                    t.split_once('=')
+                        .map(|(k, v)| (k.to_owned(), true, v.trim_start_matches('=').to_owned()))
+                }
+            })
+            .collect();
+        Selectors { label, field }
+    }
+
+    fn matches(&self, o: &Value) -> bool {
+        let labels = &o["metadata"]["labels"];
+        let labels_ok = self.label.iter().all(|(k, cmp, exists)| {
+            let v = labels.get(k).and_then(Value::as_str);
+            match cmp {
+                None => v.is_some() == *exists,
+                Some((true, want)) => v == Some(want.as_str()),
+                Some((false, want)) => v != Some(want.as_str()),
+            }
+        });
+        let fields_ok = self.field.iter().all(|(path, eq, want)| {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            let v = o
+                .pointer(&pointer)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            (v == want) == *eq
+        });
+        labels_ok && fields_ok
+    }
+}
+
+/// RFC 7386 merge patch.
+fn merge(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Some(t) = target.as_object_mut() {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+/// `PATCH /.../namespaces/NS/PLURAL/NAME/status` with a merge patch: the object's status
+/// changes (watchers see `MODIFIED`) and the patch is recorded.
+async fn patch_status(st: &State, path: &str, req: Request<Incoming>) -> Response<TestBody> {
+    use http_body_util::BodyExt as _;
+    let failure = |code: u16, message: String| {
+        json_response(
+            code,
+            &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "message": message}),
+        )
+    };
+    let content_type = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    if content_type != "application/merge-patch+json" {
+        return failure(415, format!("unsupported patch type {content_type:?}"));
+    }
+    let parts: Vec<&str> = path.split('/').collect();
+    let Some(i) = parts.iter().position(|p| *p == "namespaces") else {
+        return failure(404, "not a namespaced path".into());
+    };
+    let (Some(ns), Some(plural), Some(name), Some(&"status"), None) = (
+        parts.get(i + 1),
+        parts.get(i + 2),
+        parts.get(i + 3),
+        parts.get(i + 4),
+        parts.get(i + 5),
+    ) else {
+        return failure(405, "only the status subresource can be patched".into());
+    };
+    let mut coll = parts[..i].to_vec();
+    coll.push(plural);
+    let coll = coll.join("/");
+    let body = match req.into_body().collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => return failure(400, e.to_string()),
+    };
+    let Ok(patch) = serde_json::from_slice::<Value>(&body) else {
+        return failure(400, "body is not JSON".into());
+    };
+    let mut inner = st.lock();
+    inner.rv += 1;
+    let rv = inner.rv;
+    let Some(obj) = inner
+        .objects
+        .get_mut(&coll)
+        .and_then(|m| m.get_mut(&((*ns).to_owned(), (*name).to_owned())))
+    else {
+        inner.rv -= 1;
+        return failure(404, format!("{coll} {ns}/{name} not found"));
+    };
+    // Only the status subresource: anything else in the patch is ignored, as the API does.
+    if let Some(status) = patch.get("status") {
+        merge(&mut obj["status"], status);
+    }
+    obj["metadata"]["resourceVersion"] = Value::String(rv.to_string());
+    let obj = obj.clone();
+    inner.patches.push((path.to_owned(), patch));
+    inner.log.push((
+        rv,
+        coll,
+        (*ns).to_owned(),
+        json!({"type": "MODIFIED", "object": obj.clone()}),
+    ));
+    drop(inner);
+    st.changed.send_replace(rv);
+    json_response(200, &obj)
+}
+
+async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
     let auth = req
         .headers()
         .get(http::header::AUTHORIZATION)
@@ -223,6 +434,15 @@ fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
     }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
+    st.lock().requests.push(format!(
+        "{} {path}{}{query}",
+        req.method(),
+        if query.is_empty() { "" } else { "?" }
+    ));
+    if req.method() == http::Method::PATCH {
+        return patch_status(&st, &path, req).await;
+    }
+    let selectors = Selectors::from_query(&query);
     let (coll, ns) = split_namespace(&path);
     let watching = matches!(query_param(&query, "watch"), Some("1" | "true"));
     if !watching {
@@ -233,6 +453,7 @@ fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
             .into_iter()
             .flat_map(|m| m.iter())
             .filter(|((n, _), _)| ns.as_ref().is_none_or(|want| want == n))
+            .filter(|(_, o)| selectors.matches(o))
             .map(|(_, o)| {
                 // Like the real API server: list items carry no apiVersion/kind.
                 let mut o = o.clone();
@@ -263,8 +484,11 @@ fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
                 .lock()
                 .log
                 .iter()
-                .filter(|(rv, c, n, _)| {
-                    *rv > sent && *c == coll && ns.as_ref().is_none_or(|want| want == n)
+                .filter(|(rv, c, n, ev)| {
+                    *rv > sent
+                        && *c == coll
+                        && ns.as_ref().is_none_or(|want| want == n)
+                        && selectors.matches(&ev["object"])
                 })
                 .map(|(rv, _, _, ev)| (*rv, format!("{ev}\n")))
                 .collect();

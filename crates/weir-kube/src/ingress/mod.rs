@@ -48,6 +48,20 @@ struct CanaryBackend<'a> {
     settings: Canary,
 }
 
+/// The Ingresses weir serves under these options (class and namespace chosen), whether
+/// or not each translates cleanly: the ones whose status weir writes.
+pub(crate) fn served(set: &ObjectSet, ing: &IngressOptions) -> Vec<ObjectRef> {
+    let classes = class::classes(set);
+    set.of_kind(Kind::Ingress)
+        .filter(|(key, _)| ing.namespaces.is_empty() || ing.namespaces.contains(&key.namespace))
+        .filter(|(_, obj)| match &obj.body {
+            Body::Ingress(spec) => class::select(ing, &classes, &obj.meta, spec).ours.is_ok(),
+            _ => false,
+        })
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
 pub(crate) fn translate(
     set: &ObjectSet,
     opts: &Options,
