@@ -230,10 +230,14 @@ impl FakeApi {
     pub fn stop(self) {}
 }
 
+/// One `labelSelector` term: key, `(equal?, value)` for `=`/`!=`, and for a bare key
+/// whether it must exist.
+type LabelTerm = (String, Option<(bool, String)>, bool);
+
 /// `labelSelector` (`k=v`, `k!=v`, `k`, `!k`, comma-separated) and `fieldSelector`
 /// (`a.b=v`, `a.b!=v`): the subset of the API's selector syntax the providers use.
 struct Selectors {
-    label: Vec<(String, Option<(bool, String)>, bool)>,
+    label: Vec<LabelTerm>,
     field: Vec<(String, bool, String)>,
 }
 
