@@ -7,6 +7,7 @@
 //! JavaScript compiled into the binary; it polls the API.
 
 mod dashboard;
+mod layer4;
 mod model;
 mod query;
 
@@ -159,9 +160,25 @@ impl Api {
                 name,
                 "middleware",
             ),
-            ["tcp" | "udp", "routers" | "services" | "middlewares"] => list(Vec::new(), &params),
-            ["tcp" | "udp", "routers" | "services" | "middlewares", name] => {
-                not_found(&format!("{name} not found"))
+            [
+                proto @ ("tcp" | "udp"),
+                kind @ ("routers" | "services" | "middlewares"),
+                rest @ ..,
+            ] if rest.len() <= 1 && !(*proto == "udp" && *kind == "middlewares") => {
+                let p = if *proto == "tcp" {
+                    layer4::Proto::Tcp
+                } else {
+                    layer4::Proto::Udp
+                };
+                let (k, what) = match *kind {
+                    "routers" => (layer4::Kind::Routers, "router"),
+                    "services" => (layer4::Kind::Services, "service"),
+                    _ => (layer4::Kind::Middlewares, "middleware"),
+                };
+                match rest.first() {
+                    None => list(view.layer4(p, k, &params), &params),
+                    Some(name) => one(view.layer4(p, k, &query::Params::default()), name, what),
+                }
             }
             ["weir", "traffic"] => json(
                 StatusCode::OK,

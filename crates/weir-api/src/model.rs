@@ -10,6 +10,7 @@ use weir_observe::Metrics;
 use weir_observe::metrics::SeriesSnapshot;
 use weir_proxy::compile::{ElementReport, Report, Status, qualify};
 
+use crate::layer4::{Kind, Proto};
 use crate::query::Params;
 use crate::{ApiState, Providers};
 
@@ -22,7 +23,7 @@ pub(crate) struct View<'a> {
 
 /// Serializes `v` and drops what Go's `omitempty` would: nulls, `false`, empty strings
 /// and empty lists (empty objects stay: `tls: {}` means something).
-fn plain<T: Serialize>(v: &T) -> Map<String, Value> {
+pub(crate) fn plain<T: Serialize>(v: &T) -> Map<String, Value> {
     match prune(serde_json::to_value(v).unwrap_or(Value::Null)) {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
@@ -169,8 +170,11 @@ impl View<'_> {
             "routers": map(self.routers(&all)),
             "services": map(self.services(&all)),
             "middlewares": map(self.middlewares(&all)),
-            "tcpRouters": {}, "tcpServices": {}, "tcpMiddlewares": {},
-            "udpRouters": {}, "udpServices": {},
+            "tcpRouters": self.layer4_raw(Proto::Tcp, Kind::Routers),
+            "tcpServices": self.layer4_raw(Proto::Tcp, Kind::Services),
+            "tcpMiddlewares": self.layer4_raw(Proto::Tcp, Kind::Middlewares),
+            "udpRouters": self.layer4_raw(Proto::Udp, Kind::Routers),
+            "udpServices": self.layer4_raw(Proto::Udp, Kind::Services),
         })
     }
 
@@ -183,7 +187,6 @@ impl View<'_> {
                 "errors": statuses.iter().filter(|s| **s == Status::Disabled).count(),
             })
         };
-        let zero = || json!({"total": 0, "warnings": 0, "errors": 0});
         let r = &self.report;
         let mut providers: Vec<String> = self
             .providers
@@ -209,8 +212,15 @@ impl View<'_> {
                 "services": count(r.services.values().map(|x| x.status).collect()),
                 "middlewares": count(r.middlewares.values().map(|x| x.status).collect()),
             },
-            "tcp": {"routers": zero(), "services": zero(), "middlewares": zero()},
-            "udp": {"routers": zero(), "services": zero()},
+            "tcp": {
+                "routers": self.layer4_count(Proto::Tcp, Kind::Routers),
+                "services": self.layer4_count(Proto::Tcp, Kind::Services),
+                "middlewares": self.layer4_count(Proto::Tcp, Kind::Middlewares),
+            },
+            "udp": {
+                "routers": self.layer4_count(Proto::Udp, Kind::Routers),
+                "services": self.layer4_count(Proto::Udp, Kind::Services),
+            },
             "features": {
                 "tracing": "",
                 "metrics": if prometheus && metrics { "Prometheus" } else { "" },

@@ -285,3 +285,138 @@ async fn api_shapes_filters_and_dashboard() {
     .unwrap();
     assert_eq!(post.status, 405);
 }
+
+/// TCP and UDP: weir does not route them yet, so what a provider configures there is
+/// listed as disabled with the reason, in Traefik's shapes, with the list parameters.
+#[tokio::test]
+async fn tcp_and_udp_sections_list_configured_elements_as_disabled() {
+    let up = server::echo("app").await.unwrap();
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let layer4 = r#"tcp:
+  routers:
+    db:
+      entryPoints: [web]
+      rule: HostSNI(`db.test`)
+      service: db
+      middlewares: [only-local]
+    mail:
+      entryPoints: [web]
+      rule: HostSNI(`*`)
+      service: mail
+  services:
+    db:
+      loadBalancer:
+        servers:
+          - address: "127.0.0.1:5432"
+    mail:
+      loadBalancer:
+        servers:
+          - address: "127.0.0.1:25"
+  middlewares:
+    only-local:
+      ipAllowList:
+        sourceRange: ["127.0.0.1/32"]
+udp:
+  routers:
+    dns:
+      entryPoints: [web]
+      service: dns
+  services:
+    dns:
+      loadBalancer:
+        servers:
+          - address: "127.0.0.1:53"
+"#;
+    let _p = WeirProcess::builder(BIN)
+        .static_config(&static_config(web, traefik))
+        .dynamic_config(&format!("{}{layer4}", dynamic(&up.url())))
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let api = format!("http://127.0.0.1:{traefik}/api");
+    let reason = "weir does not route TCP yet";
+
+    let (code, routers, next) = get_json(&format!("{api}/tcp/routers")).await;
+    assert_eq!((code, next.as_deref()), (200, Some("1")));
+    assert_subset(
+        &routers,
+        &json!([
+            {"name": "db@file", "provider": "file", "status": "disabled",
+             "rule": "HostSNI(`db.test`)", "service": "db", "entryPoints": ["web"],
+             "middlewares": ["only-local"], "error": [reason]},
+            {"name": "mail@file", "provider": "file", "status": "disabled",
+             "rule": "HostSNI(`*`)", "service": "mail", "error": [reason]},
+        ]),
+        "tcp routers",
+    );
+    // search (name or rule), status, serviceName, pagination.
+    let (_, v, _) = get_json(&format!("{api}/tcp/routers?search=DB.TEST")).await;
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["name"], "db@file");
+    let (_, v, _) = get_json(&format!("{api}/tcp/routers?status=enabled")).await;
+    assert_eq!(v, json!([]));
+    let (_, v, _) = get_json(&format!("{api}/tcp/routers?serviceName=mail")).await;
+    assert_eq!(v[0]["name"], "mail@file");
+    let (_, v, next) = get_json(&format!("{api}/tcp/routers?per_page=1")).await;
+    assert_eq!(
+        (v[0]["name"].as_str(), next.as_deref()),
+        (Some("db@file"), Some("2"))
+    );
+    let (_, v, next) = get_json(&format!("{api}/tcp/routers?per_page=1&page=2")).await;
+    assert_eq!(
+        (v[0]["name"].as_str(), next.as_deref()),
+        (Some("mail@file"), Some("1"))
+    );
+    let (code, _, _) = get_json(&format!("{api}/tcp/routers?page=3")).await;
+    assert_eq!(code, 400);
+
+    let (code, db, _) = get_json(&format!("{api}/tcp/services/db%40file")).await;
+    assert_eq!(code, 200);
+    assert_subset(
+        &db,
+        &json!({"name": "db@file", "type": "loadbalancer", "status": "disabled",
+                "loadBalancer": {"servers": [{"address": "127.0.0.1:5432"}]}}),
+        "tcp service",
+    );
+    let (_, mw, _) = get_json(&format!("{api}/tcp/middlewares")).await;
+    assert_subset(
+        &mw,
+        &json!([{"name": "only-local@file", "type": "ipallowlist",
+                 "ipAllowList": {"sourceRange": ["127.0.0.1/32"]}}]),
+        "tcp middlewares",
+    );
+    let (_, udp, next) = get_json(&format!("{api}/udp/routers")).await;
+    assert_eq!(next.as_deref(), Some("1"));
+    assert_subset(
+        &udp,
+        &json!([{"name": "dns@file", "service": "dns", "status": "disabled",
+                 "error": ["weir does not route UDP yet"]}]),
+        "udp routers",
+    );
+    let (_, udp_services, _) = get_json(&format!("{api}/udp/services")).await;
+    assert_eq!(udp_services[0]["name"], "dns@file");
+
+    // Unknown names and UDP middlewares (Traefik has none) are 404s.
+    let (code, v, _) = get_json(&format!("{api}/tcp/routers/nope@file")).await;
+    assert_eq!(
+        (code, v),
+        (404, json!({"message": "router not found: nope@file"}))
+    );
+    let (code, _, _) = get_json(&format!("{api}/udp/middlewares")).await;
+    assert_eq!(code, 404);
+
+    let (_, o, _) = get_json(&format!("{api}/overview")).await;
+    assert_eq!(
+        o["tcp"]["routers"],
+        json!({"total": 2, "warnings": 0, "errors": 2})
+    );
+    assert_eq!(o["tcp"]["middlewares"]["total"], 1);
+    assert_eq!(o["udp"]["services"]["errors"], 1);
+    let (_, raw, _) = get_json(&format!("{api}/rawdata")).await;
+    assert_eq!(raw["tcpRouters"]["db@file"]["status"], "disabled");
+    assert_eq!(raw["udpServices"]["dns@file"]["type"], "loadbalancer");
+    // HTTP is unaffected.
+    let (_, app, _) = get_json(&format!("{api}/http/routers/app@file")).await;
+    assert_eq!(app["status"], "enabled");
+}
