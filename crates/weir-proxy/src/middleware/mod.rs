@@ -11,6 +11,7 @@ mod add_prefix;
 mod basic_auth;
 mod chain;
 mod compress;
+mod digest_auth;
 mod errors;
 mod forward_auth;
 mod headers;
@@ -42,6 +43,7 @@ pub use add_prefix::AddPrefix;
 pub use basic_auth::BasicAuth;
 pub use chain::{PerRouter, Spec, compose};
 pub use compress::Compress;
+pub use digest_auth::DigestAuth;
 pub use errors::Errors;
 pub use forward_auth::ForwardAuth;
 pub use headers::Headers;
@@ -123,6 +125,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
+        MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),
         MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(

@@ -1,0 +1,251 @@
+//! `digestAuth`: HTTP Digest authentication (RFC 7616, MD5 with `qop=auth`) against
+//! htdigest entries (`user:realm:MD5(user:realm:password)`).
+//!
+//! Every challenge carries a fresh random nonce, remembered with the highest nonce count
+//! the client used with it (see [`nonces`]), so a captured header cannot be replayed; the
+//! `opaque` value is random per middleware. A valid answer for a nonce weir no longer
+//! knows (dropped, or from before a reload) gets a new challenge with `stale=true`, so
+//! clients retry without asking their user again.
+
+mod nonces;
+mod params;
+
+use std::collections::HashMap;
+
+use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use md5::{Digest as _, Md5};
+use weir_config::dynamic::DigestAuth as Config;
+
+use super::Middleware;
+use super::htpasswd::ct_eq;
+use crate::body::{self, Body};
+use crate::handler::{BoxFuture, Handler, RequestContext};
+use nonces::{Check, Nonces};
+
+/// The built `digestAuth` middleware.
+pub struct DigestAuth {
+    /// user → HA1 (hex), for the configured realm only.
+    users: HashMap<String, String>,
+    realm: String,
+    opaque: String,
+    nonces: Nonces,
+    remove_header: bool,
+    header_field: Option<HeaderName>,
+}
+
+fn md5_hex(parts: &[&[u8]]) -> String {
+    let mut h = Md5::new();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h.update(b":");
+        }
+        h.update(p);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses `user:realm:hash` lines, keeping the users of `realm`.
+fn parse_users<'a>(
+    lines: impl Iterator<Item = &'a str>,
+    source: &str,
+    realm: &str,
+    users: &mut HashMap<String, String>,
+) -> Result<(), String> {
+    for (i, line) in lines.enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut fields = line.splitn(3, ':');
+        let (Some(user), Some(entry_realm), Some(hash)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return Err(format!(
+                "{source} entry {}: expected user:realm:hash",
+                i + 1
+            ));
+        };
+        if hash.len() != 32 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{source} user {user:?}: the hash must be 32 hexadecimal digits (MD5)"
+            ));
+        }
+        if entry_realm == realm {
+            users.insert(user.to_owned(), hash.to_ascii_lowercase());
+        }
+    }
+    Ok(())
+}
+
+impl DigestAuth {
+    /// Reads `usersFile` and parses every entry.
+    pub fn new(c: &Config) -> Result<Self, String> {
+        let realm = if c.realm.is_empty() {
+            "traefik"
+        } else {
+            &c.realm
+        };
+        if realm.contains(['"', '\\']) || HeaderValue::from_str(realm).is_err() {
+            return Err(format!("realm {realm:?} is not valid in a header"));
+        }
+        let mut users = HashMap::new();
+        parse_users(
+            c.users.iter().map(String::as_str),
+            "users",
+            realm,
+            &mut users,
+        )?;
+        if !c.users_file.is_empty() {
+            let text = std::fs::read_to_string(&c.users_file)
+                .map_err(|e| format!("usersFile {:?}: {e}", c.users_file))?;
+            parse_users(text.lines(), "usersFile", realm, &mut users)?;
+        }
+        if users.is_empty() {
+            return Err(format!(
+                "no users for realm {realm:?} (set users or usersFile)"
+            ));
+        }
+        let header_field = if c.header_field.is_empty() {
+            None
+        } else {
+            Some(
+                HeaderName::from_bytes(c.header_field.as_bytes()).map_err(|_| {
+                    format!("headerField {:?} is not a header name", c.header_field)
+                })?,
+            )
+        };
+        Ok(Self {
+            users,
+            realm: realm.to_owned(),
+            opaque: format!("{:032x}", rand::random::<u128>()),
+            nonces: Nonces::new(),
+            remove_header: c.remove_header,
+            header_field,
+        })
+    }
+
+    fn unauthorized(&self, stale: bool) -> Response<Body> {
+        let challenge = format!(
+            "Digest realm=\"{}\", nonce=\"{}\", opaque=\"{}\", algorithm=MD5, qop=\"auth\"{}",
+            self.realm,
+            self.nonces.issue(),
+            self.opaque,
+            if stale { ", stale=true" } else { "" }
+        );
+        let mut resp = Response::new(body::full("401 Unauthorized\n"));
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+        if let Ok(v) = HeaderValue::try_from(challenge) {
+            resp.headers_mut().insert(WWW_AUTHENTICATE, v);
+        }
+        resp.headers_mut().insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        resp
+    }
+
+    /// The authenticated user, or `Err(stale)`: challenge again, with `stale=true` when the
+    /// answer was right but for a nonce weir no longer knows.
+    fn verify(&self, req: &Request<Body>) -> Result<String, bool> {
+        let deny = || Err(false);
+        let Some(p) = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| params::parse(v.as_bytes()))
+        else {
+            return deny();
+        };
+        let get = |k: &str| p.get(k).map(String::as_str);
+        let (Some(user), Some(nonce), Some(uri), Some(response), Some(nc), Some(cnonce)) = (
+            get("username"),
+            get("nonce"),
+            get("uri"),
+            get("response"),
+            get("nc"),
+            get("cnonce"),
+        ) else {
+            return deny();
+        };
+        let Ok(nc) = u32::from_str_radix(nc, 16) else {
+            return deny();
+        };
+        let request_uri = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+        if get("realm") != Some(self.realm.as_str())
+            || get("qop") != Some("auth")
+            || !get("algorithm").is_none_or(|a| a.eq_ignore_ascii_case("MD5"))
+            || get("opaque") != Some(self.opaque.as_str())
+            || uri != request_uri
+        {
+            return deny();
+        }
+        let Some(ha1) = self.users.get(user) else {
+            return deny();
+        };
+        let ha2 = md5_hex(&[req.method().as_str().as_bytes(), uri.as_bytes()]);
+        let nc_hex = format!("{nc:08x}");
+        let expected = md5_hex(&[
+            ha1.as_bytes(),
+            nonce.as_bytes(),
+            nc_hex.as_bytes(),
+            cnonce.as_bytes(),
+            b"auth",
+            ha2.as_bytes(),
+        ]);
+        if !ct_eq(
+            expected.as_bytes(),
+            response.to_ascii_lowercase().as_bytes(),
+        ) {
+            return deny();
+        }
+        match self.nonces.check(nonce, nc) {
+            Check::Fresh => Ok(user.to_owned()),
+            Check::Replayed => deny(),
+            Check::Unknown => Err(true),
+        }
+    }
+}
+
+impl Middleware for DigestAuth {
+    fn handle<'a>(
+        &'a self,
+        mut req: Request<Body>,
+        cx: &'a RequestContext,
+        next: &'a dyn Handler,
+    ) -> BoxFuture<'a, Response<Body>> {
+        let user = match self.verify(&req) {
+            Ok(user) => user,
+            Err(stale) => return Box::pin(std::future::ready(self.unauthorized(stale))),
+        };
+        if self.remove_header {
+            req.headers_mut().remove(AUTHORIZATION);
+        }
+        if let Some(field) = &self.header_field
+            && let Ok(v) = HeaderValue::from_str(&user)
+        {
+            req.headers_mut().insert(field.clone(), v);
+        }
+        next.handle(req, cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::md5_hex;
+
+    #[test]
+    fn rfc_2617_example() {
+        // RFC 2617 §3.5: Mufasa / "Circle Of Life" in testrealm@host.com.
+        let ha1 = md5_hex(&[b"Mufasa", b"testrealm@host.com", b"Circle Of Life"]);
+        let ha2 = md5_hex(&[b"GET", b"/dir/index.html"]);
+        let response = md5_hex(&[
+            ha1.as_bytes(),
+            b"dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            b"00000001",
+            b"0a4f113b",
+            b"auth",
+            ha2.as_bytes(),
+        ]);
+        assert_eq!(response, "6629fae49393a05397450978507c4ef1");
+    }
+}
