@@ -10,6 +10,7 @@
 mod add_prefix;
 mod basic_auth;
 mod chain;
+mod circuit_breaker;
 mod compress;
 mod digest_auth;
 mod errors;
@@ -123,6 +124,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
             })))
         }
         MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
+        MiddlewareKind::CircuitBreaker(c) => circuit_breaker::spec(c),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
         MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),

@@ -1,0 +1,94 @@
+//! `circuitBreaker`: stops calling a service that the expression calls unhealthy, answers
+//! `responseCode` (503) instead for `fallbackDuration`, then lets traffic back in over
+//! `recoveryDuration`. One instance per router, as in Traefik; it only sees what happens
+//! after it in the chain.
+
+mod expr;
+mod state;
+mod stats;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, StatusCode};
+use weir_config::dynamic::CircuitBreaker as Config;
+
+use super::chain::Spec;
+use super::{Middleware, SharedMiddleware};
+use crate::body::Body;
+use crate::handler::{BoxFuture, Handler, RequestContext};
+use crate::upstream::{UpstreamFailure, status_response};
+use expr::Expr;
+use state::{State, Timing};
+
+/// Checks the options and gives one fresh breaker per router.
+pub fn spec(c: &Config) -> Result<Spec, String> {
+    let expr = Arc::new(expr::parse(&c.expression).map_err(|e| format!("expression: {e}"))?);
+    let duration = |name: &str, d: weir_config::Duration| {
+        d.to_std()
+            .ok_or_else(|| format!("{name} must not be negative"))
+    };
+    let timing = Timing {
+        check_period: duration("checkPeriod", c.check_period)?,
+        fallback: duration("fallbackDuration", c.fallback_duration)?,
+        recovery: duration("recoveryDuration", c.recovery_duration)?,
+    };
+    let code = if c.response_code == 0 {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        u16::try_from(c.response_code)
+            .ok()
+            .and_then(|c| StatusCode::from_u16(c).ok())
+            .filter(|s| (200..600).contains(&s.as_u16()))
+            .ok_or_else(|| format!("responseCode {} is not an HTTP status", c.response_code))?
+    };
+    Ok(Spec::PerRouter(Arc::new(move |_router: &str| {
+        Arc::new(CircuitBreaker {
+            expr: expr.clone(),
+            timing,
+            code,
+            state: Mutex::new(State::new(Instant::now(), expr.uses_latency())),
+        }) as SharedMiddleware
+    })))
+}
+
+/// One router's circuit breaker.
+pub struct CircuitBreaker {
+    expr: Arc<Expr>,
+    timing: Timing,
+    code: StatusCode,
+    state: Mutex<State>,
+}
+
+impl CircuitBreaker {
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Middleware for CircuitBreaker {
+    fn handle<'a>(
+        &'a self,
+        req: Request<Body>,
+        cx: &'a RequestContext,
+        next: &'a dyn Handler,
+    ) -> BoxFuture<'a, Response<Body>> {
+        let start = Instant::now();
+        if !self.state().admit(start, &self.expr, &self.timing) {
+            let code = self.code;
+            return Box::pin(async move { status_response(code) });
+        }
+        Box::pin(async move {
+            let resp = next.handle(req, cx).await;
+            let status = resp.status().as_u16();
+            // Network errors as Traefik counts them: the proxy's own 502 and 504 answers.
+            let network = resp.extensions().get::<UpstreamFailure>().is_some()
+                || status == 502
+                || status == 504;
+            let now = Instant::now();
+            let latency: Duration = now.saturating_duration_since(start);
+            self.state().stats.record(now, status, network, latency);
+            resp
+        })
+    }
+}
