@@ -526,6 +526,14 @@ pub struct Buffering {
     pub mem_response_body_bytes: i64,
     /// Retry expression.
     pub retry_expression: String,
+    /// weir extension (not in Traefik, which always buffers): `false` streams the request
+    /// body to the service, still cutting it at `maxRequestBodyBytes`. Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_buffering: Option<bool>,
+    /// weir extension (not in Traefik, which always buffers): `false` streams the response
+    /// to the client, still cutting it at `maxResponseBodyBytes`. Default `true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_buffering: Option<bool>,
 }
 
 impl Default for Buffering {
@@ -536,6 +544,8 @@ impl Default for Buffering {
             max_response_body_bytes: 0,
             mem_response_body_bytes: 1_048_576,
             retry_expression: String::new(),
+            request_buffering: None,
+            response_buffering: None,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 mod add_prefix;
 mod basic_auth;
+mod buffering;
 mod chain;
 mod circuit_breaker;
 mod compress;
@@ -42,6 +43,7 @@ use crate::handler::{BoxFuture, Handler, RequestContext, SharedHandler};
 
 pub use add_prefix::AddPrefix;
 pub use basic_auth::BasicAuth;
+pub use buffering::{Buffering, RetryExpr};
 pub use chain::{PerRouter, Spec, compose};
 pub use compress::Compress;
 pub use digest_auth::DigestAuth;
@@ -129,6 +131,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
         MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),
         MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
+        MiddlewareKind::Buffering(c) => shared(Arc::new(Buffering::new(c)?)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",
