@@ -526,6 +526,77 @@ fn nginx_annotations() {
 }
 
 #[test]
+fn nginx_buffering_annotations() {
+    let with = |annotations: &[(&str, &str)]| {
+        let mut y = service("s")
+            + "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  annotations:\n";
+        for (k, v) in annotations {
+            y += &format!("    nginx.ingress.kubernetes.io/{k}: \"{v}\"\n");
+        }
+        y += "    nginx.ingress.kubernetes.io/use-regex: \"false\"\n";
+        y += "spec:\n  rules:\n  - host: a.com\n    http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: s, port: {number: 80}}}}\n";
+        let (m, t) = run(&y);
+        let buffering = t
+            .ingress
+            .http
+            .middlewares
+            .get("default-i-body-size")
+            .and_then(|m| m.buffering.clone());
+        (problems(&m, &t), buffering)
+    };
+    // A size alone: requests buffered (ingress-nginx' default), responses streamed.
+    let (p, b) = with(&[("proxy-body-size", "8m")]);
+    assert!(p.is_empty(), "{p:?}");
+    let b = b.unwrap();
+    assert_eq!(b.max_request_body_bytes, 8 * 1024 * 1024);
+    assert_eq!(b.mem_request_body_bytes, 1024 * 1024);
+    assert_eq!(
+        (b.request_buffering, b.response_buffering),
+        (Some(true), Some(false))
+    );
+    // Every knob.
+    let (p, b) = with(&[
+        ("proxy-body-size", "1g"),
+        ("client-body-buffer-size", "16k"),
+        ("proxy-request-buffering", "off"),
+        ("proxy-buffering", "on"),
+    ]);
+    assert!(p.is_empty(), "{p:?}");
+    let b = b.unwrap();
+    assert_eq!(b.max_request_body_bytes, 1024 * 1024 * 1024);
+    assert_eq!(b.mem_request_body_bytes, 16 * 1024);
+    assert_eq!(
+        (b.request_buffering, b.response_buffering),
+        (Some(false), Some(true))
+    );
+    // Nothing to limit or buffer: no middleware (0 is unlimited, streaming is weir's way).
+    for annotations in [
+        &[("proxy-body-size", "0")][..],
+        &[
+            ("proxy-buffering", "off"),
+            ("proxy-request-buffering", "off"),
+        ][..],
+    ] {
+        let (p, b) = with(annotations);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(b, None, "{annotations:?}");
+    }
+    // Bad values are reported, naming the annotation.
+    let (p, _) = with(&[("proxy-body-size", "ten"), ("proxy-buffering", "maybe")]);
+    assert_eq!(p.len(), 2, "{p:?}");
+    assert!(
+        p.iter()
+            .any(|l| l.contains("proxy-body-size") && l.contains("\"ten\"")),
+        "{p:?}"
+    );
+    assert!(
+        p.iter()
+            .any(|l| l.contains("proxy-buffering") && l.contains("on or off")),
+        "{p:?}"
+    );
+}
+
+#[test]
 fn snippets_are_refused() {
     let y = service("s")
         + "---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  annotations:\n    nginx.ingress.kubernetes.io/configuration-snippet: |\n      more_set_headers \"X: y\";\n"
@@ -635,6 +706,11 @@ fn todo_app_scenario() {
         .clone()
         .unwrap();
     assert_eq!(body.max_request_body_bytes, 10 * 1024 * 1024);
+    // `proxy-buffering: off` keeps the chat replies streamed (row 4).
+    assert_eq!(
+        (body.request_buffering, body.response_buffering),
+        (Some(true), Some(false))
+    );
     let st = &c.http.servers_transports["todo-phaseiv-todo-app-api"];
     assert_eq!(
         st.forwarding_timeouts.response_header_timeout,

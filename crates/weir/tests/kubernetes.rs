@@ -5,8 +5,12 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use weir_testkit::{client, process::WeirProcess, server, util};
+use bytes::Bytes;
+use http::Request;
+use weir_testkit::{body, client, process::WeirProcess, server, util};
 
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
 
@@ -144,6 +148,41 @@ fn check_todo_app_lists_its_routes_and_reports_nothing_in_the_manifests() {
     );
 }
 
+/// Row 7 of the todo-app scenario: an annotation weir does not implement is reported with
+/// its file and line, never dropped in silence.
+#[test]
+fn check_todo_app_reports_an_unsupported_annotation() {
+    let dir = tempfile::tempdir().unwrap();
+    let todo = example("todo-app");
+    for name in ["ingress.yaml", "services.yaml"] {
+        let text = std::fs::read_to_string(todo.join(name)).unwrap();
+        let text = text.replacen(
+            "    nginx.ingress.kubernetes.io/proxy-buffering: \"off\"\n",
+            "    nginx.ingress.kubernetes.io/proxy-buffering: \"off\"\n    nginx.ingress.kubernetes.io/proxy-next-upstream-tries: \"3\"\n",
+            1,
+        );
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "-f",
+            ".",
+            "--providers.kubernetesingress.ingressclass=nginx",
+        ],
+    );
+    let t = text(&out);
+    let line = t
+        .lines()
+        .find(|l| l.contains("proxy-next-upstream-tries"))
+        .unwrap_or_else(|| panic!("not reported: {t}"));
+    assert!(line.contains("ingress.yaml:"), "{t}");
+    assert!(line.contains("not supported"), "{t}");
+    // It is the only problem.
+    assert_eq!(t.matches("ingress.yaml:").count(), 1, "{t}");
+}
+
 fn static_config(web: u16, admin: u16) -> String {
     format!(
         "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  websecure:\n    address: \"127.0.0.1:0\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\n"
@@ -194,12 +233,32 @@ async fn todo_app_served_from_manifests_with_endpoints() {
     assert_eq!(r.status, 404, "{}", weir.logs());
 }
 
-/// Rows 2 and 3 of the todo-app scenario (the API router also carries proxy-body-size).
+/// Rows 2 to 5 of the todo-app scenario, on the API Ingress (rewrite, `proxy-body-size:
+/// 10m`, `proxy-buffering: off`), served from the manifests with a local backend.
 #[tokio::test]
-#[ignore = "needs the buffering middleware (proxy-body-size) of issue 4 on the same router"]
 async fn todo_app_api_rewrite() {
     let frontend = server::echo("frontend").await.unwrap();
-    let backend = server::echo("backend").await.unwrap();
+    // The backend echoes, except `/chat`: a server-sent-events reply whose second event is
+    // only produced once the test has seen the first.
+    let (events, chat) = body::channel();
+    let chat = Arc::new(Mutex::new(Some(chat)));
+    let backend = server::serve_fn(move |req| {
+        let chat = chat.clone();
+        async move {
+            if req.uri().path() != "/chat" {
+                return server::echo_response("backend", req).await;
+            }
+            let mut resp = server::response(200, "");
+            resp.headers_mut()
+                .insert("content-type", "text/event-stream".parse().unwrap());
+            if let Some(b) = chat.lock().unwrap().take() {
+                *resp.body_mut() = b;
+            }
+            resp
+        }
+    })
+    .await
+    .unwrap();
     let [web, admin] = util::free_ports::<2>().unwrap();
     let todo = example("todo-app");
     let weir = WeirProcess::builder(WEIR)
@@ -222,12 +281,16 @@ async fn todo_app_api_rewrite() {
         .await
         .unwrap();
     let base = format!("http://127.0.0.1:{web}");
+    let c = client::Client::http1();
+    // Rows 2 and 3: the backend gets the path without /api, query kept.
     for (path, want) in [
         ("/api/health", "/health"),
         ("/api/tasks?done=false", "/tasks?done=false"),
         ("/API/x", "/x"),
+        ("/api", "/"),
     ] {
-        let r = client::get(&format!("{base}{path}"), Some("todo-app.local"))
+        let r = c
+            .get(&format!("{base}{path}"), Some("todo-app.local"))
             .await
             .unwrap();
         assert_eq!(
@@ -237,6 +300,73 @@ async fn todo_app_api_rewrite() {
             weir.logs()
         );
         assert_eq!(r.echo().unwrap().path_and_query, want);
+    }
+
+    // Row 4: the chat reply streams through, event by event.
+    let req = Request::get(format!("{base}/api/chat"))
+        .header("host", "todo-app.local")
+        .body(body::empty())
+        .unwrap();
+    let resp = c.send(req).await.unwrap();
+    assert_eq!(resp.status(), 200, "{}", weir.logs());
+    let mut incoming = resp.into_body();
+    events.send("data: one\n\n").await.unwrap();
+    assert_eq!(next_data(&mut incoming).await, "data: one\n\n");
+    events.send("data: two\n\n").await.unwrap();
+    drop(events);
+    assert_eq!(next_data(&mut incoming).await, "data: two\n\n");
+
+    // Row 5: 5 MB is accepted (the backend gets all of it, with its length), 11 MB is 413
+    // whether the client declares the length or streams it chunked.
+    const MB: usize = 1024 * 1024;
+    let upload = |b: body::TestBody| {
+        Request::post(format!("{base}/api/attachments"))
+            .header("host", "todo-app.local")
+            .body(b)
+            .unwrap()
+    };
+    let r = c.request(upload(body::big(5 * MB))).await.unwrap();
+    assert_eq!(r.status, 200, "{}", weir.logs());
+    let dump = r.echo().unwrap();
+    assert_eq!(dump.path_and_query, "/attachments");
+    assert_eq!(dump.header("content-length"), Some("5242880"));
+    assert_eq!(dump.body.len(), 5 * MB);
+    let chunked = |n: usize| {
+        body::chunked(
+            (0..n).map(|_| Bytes::from(vec![b'u'; MB])).collect(),
+            Duration::ZERO,
+        )
+    };
+    let r = c.request(upload(chunked(5))).await.unwrap();
+    assert_eq!(r.status, 200, "{}", weir.logs());
+    assert_eq!(r.echo().unwrap().header("content-length"), Some("5242880"));
+    let before = backend.requests();
+    let r = client::Client::http1()
+        .request(upload(body::big(11 * MB)))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413, "{}", weir.logs());
+    let r = client::Client::http1()
+        .request(upload(chunked(11)))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413, "{}", weir.logs());
+    assert_eq!(backend.requests(), before, "the backend never saw them");
+}
+
+async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
+    use http_body_util::BodyExt;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("a chunk within 10s")
+            .expect("body not finished")
+            .unwrap();
+        if let Ok(data) = frame.into_data()
+            && !data.is_empty()
+        {
+            return data;
+        }
     }
 }
 

@@ -128,9 +128,7 @@ const NGINX_UNSUPPORTED: &[&str] = &[
     "proxy-next-upstream-timeout",
     "proxy-buffer-size",
     "proxy-buffers-number",
-    "proxy-request-buffering",
     "proxy-max-temp-file-size",
-    "client-body-buffer-size",
     "denylist-source-range",
     "auth-tls-secret",
     "auth-tls-verify-client",
@@ -301,20 +299,10 @@ pub fn read<'a>(
                     p.refused = true;
                 }
             },
-            "proxy-body-size" => match parse_size(v) {
-                Some(0) => {}
-                Some(n) => p.generated.push((
-                    "body-size".into(),
-                    Middleware {
-                        buffering: Some(Buffering {
-                            max_request_body_bytes: n,
-                            ..Buffering::default()
-                        }),
-                        ..Middleware::default()
-                    },
-                )),
-                None => sink.error(f.clone(), format!("{v:?} is not a size such as 10m")),
-            },
+            "proxy-body-size"
+            | "proxy-buffering"
+            | "proxy-request-buffering"
+            | "client-body-buffer-size" => {}
             "proxy-connect-timeout" | "proxy-read-timeout" | "proxy-send-timeout" => {
                 let Some(secs) = parse_seconds(v) else {
                     sink.error(f.clone(), format!("{v:?} is not a number of seconds"));
@@ -330,11 +318,6 @@ pub fn read<'a>(
                         f.clone(),
                         "weir has no timeout between two writes to the backend; ignored",
                     ),
-                }
-            }
-            "proxy-buffering" => {
-                if parse_bool(v) == Some(true) {
-                    sink.warning(f.clone(), "weir streams responses; response buffering is not supported and is ignored");
                 }
             }
             "enable-cors"
@@ -394,6 +377,7 @@ pub fn read<'a>(
     }
 
     redirects(&mut p, &get, sink);
+    buffering(&mut p, &get, sink);
     limits(&mut p, &get, sink);
     auth(&mut p, set, namespace, &get, sink);
     cors(&mut p, &get);
@@ -452,6 +436,50 @@ fn redirects<'a>(p: &mut Plan, get: &dyn Fn(&str) -> Option<&'a str>, sink: &mut
             },
         ));
     }
+}
+
+/// `proxy-body-size`, `client-body-buffer-size`, `proxy-request-buffering` and
+/// `proxy-buffering` become one `buffering` middleware, with ingress-nginx' defaults where
+/// an annotation is absent: request bodies read whole before the backend gets them (to a
+/// temporary file beyond `client-body-buffer-size`), responses streamed. No middleware
+/// when nothing asks for a limit or for buffering.
+fn buffering<'a>(p: &mut Plan, get: &dyn Fn(&str) -> Option<&'a str>, sink: &mut Sink<'_>) {
+    let size = |short: &str, sink: &mut Sink<'_>| {
+        let v = get(short)?;
+        let n = parse_size(v);
+        if n.is_none() {
+            sink.error(nfield(short), format!("{v:?} is not a size such as 10m"));
+        }
+        n
+    };
+    let switch = |short: &str, sink: &mut Sink<'_>| {
+        let v = get(short)?;
+        let b = parse_bool(v);
+        if b.is_none() {
+            sink.error(nfield(short), format!("{v:?} is not on or off"));
+        }
+        b
+    };
+    let max = size("proxy-body-size", sink).unwrap_or(0);
+    let mem = size("client-body-buffer-size", sink);
+    let requests = switch("proxy-request-buffering", sink);
+    let responses = switch("proxy-buffering", sink).unwrap_or(false);
+    if max == 0 && !responses && requests != Some(true) {
+        return;
+    }
+    p.generated.push((
+        "body-size".into(),
+        Middleware {
+            buffering: Some(Buffering {
+                max_request_body_bytes: max,
+                mem_request_body_bytes: mem.unwrap_or(Buffering::default().mem_request_body_bytes),
+                request_buffering: Some(requests.unwrap_or(true)),
+                response_buffering: Some(responses),
+                ..Buffering::default()
+            }),
+            ..Middleware::default()
+        },
+    ));
 }
 
 fn ip_source() -> Option<SourceCriterion> {
