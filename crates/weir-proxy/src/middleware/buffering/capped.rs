@@ -1,13 +1,17 @@
 //! A streamed body cut at a maximum length, for the buffering middleware's non-buffering
 //! modes: the bytes flow on as they come, and the body fails once it passes the limit.
+//! Also [`linger`], which reads what is left of a refused request body.
 
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+use http_body_util::BodyExt as _;
 
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
+use http_body::{Body as _, Frame, SizeHint};
 
 use crate::body::{Body, BoxError};
 
@@ -23,25 +27,26 @@ impl std::fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-pin_project_lite::pin_project! {
-    /// `inner`, failing with [`TooLarge`] as soon as more than `max` bytes went through;
-    /// `exceeded` is set then, so whoever sent the body can tell why it failed.
-    pub(super) struct Capped {
-        #[pin]
-        inner: Body,
-        max: u64,
-        seen: u64,
-        exceeded: Arc<AtomicBool>,
-    }
+/// `inner`, failing with [`TooLarge`] as soon as more than `max` bytes went through;
+/// `exceeded` is set then, so whoever sent the body can tell why it failed. With `drain`,
+/// the rest of `inner` is then read and discarded (see [`linger`]): that is for request
+/// bodies, whose client waits for an answer.
+pub(super) struct Capped {
+    inner: Option<Body>,
+    max: u64,
+    seen: u64,
+    exceeded: Arc<AtomicBool>,
+    drain: bool,
 }
 
 impl Capped {
-    pub(super) fn new(inner: Body, max: u64, exceeded: Arc<AtomicBool>) -> Self {
+    pub(super) fn new(inner: Body, max: u64, exceeded: Arc<AtomicBool>, drain: bool) -> Self {
         Self {
-            inner,
+            inner: Some(inner),
             max,
             seen: 0,
             exceeded,
+            drain,
         }
     }
 }
@@ -51,28 +56,64 @@ impl http_body::Body for Capped {
     type Error = BoxError;
 
     fn poll_frame(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let this = self.project();
-        let polled = this.inner.poll_frame(cx);
+        let this = &mut *self;
+        let Some(inner) = &mut this.inner else {
+            return Poll::Ready(Some(Err(Box::new(TooLarge(this.max)))));
+        };
+        let polled = Pin::new(inner).poll_frame(cx);
         if let Poll::Ready(Some(Ok(frame))) = &polled
             && let Some(data) = frame.data_ref()
         {
-            *this.seen += data.len() as u64;
-            if *this.seen > *this.max {
+            this.seen += data.len() as u64;
+            if this.seen > this.max {
                 this.exceeded.store(true, Ordering::Release);
-                return Poll::Ready(Some(Err(Box::new(TooLarge(*this.max)))));
+                if let Some(rest) = this.inner.take()
+                    && this.drain
+                {
+                    linger(rest);
+                }
+                return Poll::Ready(Some(Err(Box::new(TooLarge(this.max)))));
             }
         }
         polled
     }
 
     fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
+        self.inner.as_ref().is_none_or(|b| b.is_end_stream())
     }
 
     fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
+        self.inner
+            .as_ref()
+            .map_or_else(SizeHint::default, |b| b.size_hint())
     }
+}
+
+/// How long a refused request body is read at most, and how long a pause in it may last
+/// (nginx's `lingering_time` and `lingering_timeout`).
+const LINGER_TOTAL: Duration = Duration::from_secs(30);
+const LINGER_IDLE: Duration = Duration::from_secs(5);
+
+/// Reads and discards what is left of a request body weir refused (413), in the
+/// background, for a bounded time. An HTTP/1.1 client is usually still sending when the
+/// answer goes out; closing the connection on unread bytes would reset it and could destroy
+/// the answer before the client reads it. Draining instead lets the client finish and read
+/// the 413 (and keeps the connection usable), as nginx's lingering close does.
+pub(super) fn linger(mut body: Body) {
+    if body.is_end_stream() {
+        return;
+    }
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + LINGER_TOTAL;
+        loop {
+            let frame = tokio::time::timeout(LINGER_IDLE, body.frame());
+            match tokio::time::timeout_at(deadline, frame).await {
+                Ok(Ok(Some(Ok(_)))) => {}
+                _ => return,
+            }
+        }
+    });
 }

@@ -115,6 +115,7 @@ impl Buffering {
         if let Some(max) = self.max_request
             && declared_length(&parts.headers).is_some_and(|n| n > max)
         {
+            capped::linger(body);
             return too_large();
         }
         if body.is_end_stream() {
@@ -123,7 +124,10 @@ impl Buffering {
         if self.buffer_requests && !parts.headers.contains_key(UPGRADE) {
             let stored = match spool::read(body, self.mem_request, self.max_request).await {
                 Ok(s) => s,
-                Err(ReadError::TooLarge) => return too_large(),
+                Err(ReadError::TooLarge(rest)) => {
+                    capped::linger(rest);
+                    return too_large();
+                }
                 Err(ReadError::Body(e)) => {
                     tracing::debug!(router = ?cx.router, error = %e, "buffering: reading the request body failed");
                     return status_response(StatusCode::BAD_REQUEST);
@@ -143,7 +147,7 @@ impl Buffering {
             return next.handle(Request::from_parts(parts, body), cx).await;
         };
         let exceeded = Arc::new(AtomicBool::new(false));
-        let body = body::boxed(Capped::new(body, max, exceeded.clone()));
+        let body = body::boxed(Capped::new(body, max, exceeded.clone(), true));
         let resp = next.handle(Request::from_parts(parts, body), cx).await;
         if exceeded.load(Ordering::Acquire) {
             return too_large();
@@ -167,7 +171,7 @@ impl Buffering {
         }
         if !self.buffer_responses {
             return match self.max_response {
-                Some(max) => resp.map(|b| body::boxed(Capped::new(b, max, Arc::default()))),
+                Some(max) => resp.map(|b| body::boxed(Capped::new(b, max, Arc::default(), false))),
                 None => resp,
             };
         }
@@ -180,7 +184,7 @@ impl Buffering {
                     .insert(CONTENT_LENGTH, HeaderValue::from(stored.len()));
                 Response::from_parts(parts, stored.body())
             }
-            Err(ReadError::TooLarge) => status_response(StatusCode::INTERNAL_SERVER_ERROR),
+            Err(ReadError::TooLarge(_)) => status_response(StatusCode::INTERNAL_SERVER_ERROR),
             Err(ReadError::Body(e)) => {
                 tracing::debug!(error = %e, "buffering: reading the response body failed");
                 status_response(StatusCode::BAD_GATEWAY)

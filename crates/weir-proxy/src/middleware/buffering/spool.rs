@@ -23,8 +23,8 @@ const READ_CHUNK: u64 = 64 * 1024;
 /// Why a body could not be stored.
 #[derive(Debug)]
 pub(super) enum ReadError {
-    /// It is longer than the maximum.
-    TooLarge,
+    /// It is longer than the maximum; what is left of it is given back (to drain it).
+    TooLarge(Body),
     /// The peer's body failed (connection cut, read timeout).
     Body(BoxError),
     /// The temporary file could not be created or written.
@@ -65,7 +65,7 @@ pub(super) async fn read(mut body: Body, mem: u64, max: Option<u64>) -> Result<S
         };
         len += data.len() as u64;
         if max.is_some_and(|m| len > m) {
-            return Err(ReadError::TooLarge);
+            return Err(ReadError::TooLarge(body));
         }
         if let Some((f, _)) = &mut file {
             f.write_all(&data).await.map_err(ReadError::Io)?;
@@ -268,6 +268,6 @@ mod tests {
     #[tokio::test]
     async fn the_maximum_is_enforced_while_reading() {
         let r = read(chunked(&[b"0123", b"4567", b"89"]), 5, Some(9)).await;
-        assert!(matches!(r, Err(ReadError::TooLarge)));
+        assert!(matches!(r, Err(ReadError::TooLarge(_))));
     }
 }
