@@ -29,6 +29,11 @@ pub struct ServiceUrl(pub Arc<str>);
 #[derive(Debug, Clone, Copy)]
 pub struct Retries(pub u32);
 
+/// The user an authentication middleware let in, put in the response's extensions (the
+/// access log's `ClientUsername`).
+#[derive(Debug, Clone)]
+pub struct ClientUsername(pub Arc<str>);
+
 /// Metrics and access log, shared by every entrypoint.
 #[derive(Debug)]
 pub struct Observer {
@@ -97,7 +102,7 @@ impl Observer {
             capture: self
                 .access
                 .as_ref()
-                .map(|a| Box::new(a.capture(parts, client, tls.is_some(), entrypoint))),
+                .map(|a| Box::new(a.capture(parts, client, tls, entrypoint))),
         }
     }
 }
@@ -166,6 +171,10 @@ impl Probe {
         let status = resp.status().as_u16();
         let origin = resp.extensions().get::<ServiceUrl>().map(|u| u.0.clone());
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
+        let username = resp
+            .extensions()
+            .get::<ClientUsername>()
+            .map(|u| u.0.clone());
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
         let skip = self.route.as_ref().is_some_and(|r| r.skip_access_log);
         let log = self.capture.is_some()
@@ -187,6 +196,7 @@ impl Probe {
             status,
             origin,
             retries,
+            username,
             log_headers,
             bytes: 0,
         };
@@ -206,6 +216,7 @@ struct Done {
     status: u16,
     origin: Option<Arc<str>>,
     retries: u32,
+    username: Option<Arc<str>>,
     log_headers: Option<http::HeaderMap>,
     bytes: u64,
 }
@@ -258,6 +269,7 @@ impl Done {
                 size: self.bytes,
                 count,
                 retries: self.retries,
+                username: self.username,
                 response_headers: Vec::new(),
             };
             logger.log(record, &headers);

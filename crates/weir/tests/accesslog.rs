@@ -280,3 +280,69 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
         .unwrap();
     assert!(dropped > 0.0, "{}", scrape.body);
 }
+
+/// The user basicAuth let in is the access log's `ClientUsername`, in JSON and in the
+/// common format's second field; `RequestLine` is Traefik's.
+#[tokio::test]
+async fn authenticated_user_is_logged() {
+    let up = server::serve_fn(|_req| async { server::response(200, "ok") })
+        .await
+        .unwrap();
+    let hash = bcrypt::hash("s3cret", 4).unwrap();
+    let dynamic = format!(
+        r#"http:
+  routers:
+    app:
+      entryPoints: [web]
+      rule: Host(`app.test`)
+      middlewares: [auth]
+      service: app
+  middlewares:
+    auth:
+      basicAuth:
+        users: ["alice:{hash}"]
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "{}"
+"#,
+        up.url()
+    );
+    for (format, file) in [("json", "access.json"), ("common", "access.log")] {
+        let [web, traefik] = util::free_ports::<2>().unwrap();
+        let p = WeirProcess::builder(BIN)
+            .static_config(&static_config(
+                web,
+                traefik,
+                &format!("  format: {format}\n  filePath: \"{{{{dir}}}}/{file}\""),
+            ))
+            .dynamic_config(&dynamic)
+            .ping_port(traefik)
+            .start()
+            .await
+            .unwrap();
+        let url = format!("http://127.0.0.1:{web}/who?x=1");
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
+        let req = Request::get(&url)
+            .header("host", "app.test")
+            .header("authorization", format!("Basic {token}"))
+            .body(body::empty())
+            .unwrap();
+        assert_eq!(client::request(req).await.unwrap().status, 200);
+        let denied = client::get(&url, Some("app.test")).await.unwrap();
+        assert_eq!(denied.status, 401);
+        let got = wait_lines(&p.dir().join(file), 2).await;
+        if format == "json" {
+            let ok: Value = serde_json::from_str(&got[0]).unwrap();
+            assert_eq!(ok["ClientUsername"], "alice");
+            assert_eq!(ok["RequestLine"], "GET /who?x=1 HTTP/1.1");
+            let no: Value = serde_json::from_str(&got[1]).unwrap();
+            assert_eq!(no["ClientUsername"], "-");
+        } else {
+            assert!(got[0].starts_with("127.0.0.1 - alice ["), "{}", got[0]);
+            assert!(got[1].starts_with("127.0.0.1 - - ["), "{}", got[1]);
+        }
+    }
+}

@@ -41,8 +41,12 @@ fn clf(s: &Settings, r: &Record, out: &mut String) {
     let dash = |ok: bool, v: String| if ok { v } else { "-".to_owned() };
     let _ = write!(
         out,
-        "{} - - [{}] \"{} {} {}\" {} {} {} {}",
+        "{} - {} [{}] \"{} {} {}\" {} {} {} {}",
         dash(keep("ClientHost"), c.client.ip().to_string()),
+        dash(
+            keep("ClientUsername"),
+            r.username.as_deref().unwrap_or("-").to_owned()
+        ),
         dash(keep("StartUTC"), Utc::from_system(c.start).clf()),
         dash(keep("RequestMethod"), c.method.to_string()),
         dash(keep("RequestPath"), c.uri.clone()),
@@ -84,7 +88,10 @@ fn json(s: &Settings, r: &Record, out: &mut String) {
     put("ClientAddr", c.client.to_string().into());
     put("ClientHost", c.client.ip().to_string().into());
     put("ClientPort", c.client.port().to_string().into());
-    put("ClientUsername", "-".into());
+    put(
+        "ClientUsername",
+        r.username.as_deref().unwrap_or("-").into(),
+    );
     let (host, port) = split_host_port(&c.host);
     put("RequestAddr", c.host.clone().into());
     put("RequestHost", host.into());
@@ -92,7 +99,19 @@ fn json(s: &Settings, r: &Record, out: &mut String) {
     put("RequestMethod", c.method.as_str().into());
     put("RequestPath", c.uri.clone().into());
     put("RequestProtocol", proto(c.version).into());
-    put("RequestScheme", if c.tls { "https" } else { "http" }.into());
+    put(
+        "RequestLine",
+        format!("{} {} {}", c.method, c.uri, proto(c.version)).into(),
+    );
+    put(
+        "RequestScheme",
+        if c.tls.is_some() { "https" } else { "http" }.into(),
+    );
+    if let Some(tls) = c.tls {
+        let (version, cipher) = crate::TlsLabel::labels(tls.index());
+        put("TLSVersion", version.into());
+        put("TLSCipher", cipher.into());
+    }
     put("RequestContentSize", c.content_length.into());
     put("RequestCount", r.count.into());
     put("entryPointName", c.entrypoint.as_ref().into());
@@ -165,7 +184,7 @@ mod tests {
                 uri: "/a?b=1".into(),
                 version: Version::HTTP_11,
                 host: "whoami.local:8000".into(),
-                tls: false,
+                tls: None,
                 referer: None,
                 user_agent: Some("curl/8".into()),
                 request_headers: vec![("Authorization".into(), "REDACTED".into())],
@@ -181,6 +200,7 @@ mod tests {
             size: 345,
             count: 7,
             retries: 0,
+            username: None,
             response_headers: Vec::new(),
         }
     }
@@ -194,6 +214,12 @@ mod tests {
             out,
             "10.0.0.7 - - [02/Jan/2006:15:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 345 \"-\" \"curl/8\" 7 \"whoami@file\" \"http://127.0.0.1:9101\" 12ms\n"
         );
+        // An authenticated user takes the second field, as in Traefik.
+        let mut r = record();
+        r.username = Some(Arc::from("alice"));
+        let mut out = String::new();
+        line(&s, &r, &mut out);
+        assert!(out.starts_with("10.0.0.7 - alice [02/Jan/2006"), "{out}");
     }
 
     #[test]
@@ -214,5 +240,19 @@ mod tests {
         assert_eq!(v["ServiceAddr"], "127.0.0.1:9101");
         assert_eq!(v["request_Authorization"], "REDACTED");
         assert!(v.get("ClientPort").is_none());
+        assert_eq!(v["RequestLine"], "GET /a?b=1 HTTP/1.1");
+        assert_eq!(v["ClientUsername"], "-");
+        assert!(v.get("TLSVersion").is_none());
+
+        let mut r = record();
+        r.capture.tls = Some(crate::TlsLabel::new("TLSv1_3", "TLS13_AES_128_GCM_SHA256"));
+        r.username = Some(Arc::from("alice"));
+        let mut out = String::new();
+        line(&s, &r, &mut out);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["TLSVersion"], "1.3");
+        assert_eq!(v["TLSCipher"], "TLS_AES_128_GCM_SHA256");
+        assert_eq!(v["RequestScheme"], "https");
+        assert_eq!(v["ClientUsername"], "alice");
     }
 }

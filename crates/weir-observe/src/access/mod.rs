@@ -261,7 +261,7 @@ pub struct Capture {
     pub(crate) uri: String,
     pub(crate) version: Version,
     pub(crate) host: String,
-    pub(crate) tls: bool,
+    pub(crate) tls: Option<crate::TlsLabel>,
     pub(crate) referer: Option<String>,
     pub(crate) user_agent: Option<String>,
     pub(crate) request_headers: Vec<(String, String)>,
@@ -282,6 +282,7 @@ pub struct Record {
     pub(crate) size: u64,
     pub(crate) count: u64,
     pub(crate) retries: u32,
+    pub(crate) username: Option<Arc<str>>,
     pub(crate) response_headers: Vec<(String, String)>,
 }
 
@@ -327,7 +328,7 @@ impl AccessLogger {
         &self,
         parts: &http::request::Parts,
         client: SocketAddr,
-        tls: bool,
+        tls: Option<crate::TlsLabel>,
         entrypoint: &Arc<str>,
     ) -> Capture {
         let h = &parts.headers;

@@ -141,7 +141,11 @@ impl Middleware for BasicAuth {
             {
                 req.headers_mut().insert(field.clone(), v);
             }
-            next.handle(req, cx).await
+            let mut resp = next.handle(req, cx).await;
+            // For the access log's ClientUsername.
+            resp.extensions_mut()
+                .insert(weir_observe::ClientUsername(user.into()));
+            resp
         })
     }
 }
