@@ -21,6 +21,7 @@ mod htpasswd;
 mod in_flight_req;
 pub mod ip;
 mod ip_allow_list;
+mod pass_tls_client_cert;
 mod rate_limit;
 mod redirect;
 pub(crate) use redirect::redirect_status;
@@ -52,6 +53,7 @@ pub use forward_auth::ForwardAuth;
 pub use headers::Headers;
 pub use in_flight_req::InFlightReq;
 pub use ip_allow_list::IpAllowList;
+pub use pass_tls_client_cert::PassTlsClientCert;
 pub use rate_limit::RateLimit;
 pub use redirect_regex::RedirectRegex;
 pub use redirect_scheme::RedirectScheme;
@@ -129,6 +131,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::CircuitBreaker(c) => circuit_breaker::spec(c),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
+        MiddlewareKind::PassTlsClientCert(c) => shared(Arc::new(PassTlsClientCert::new(c)?)),
         MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),
         MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
         MiddlewareKind::Buffering(c) => shared(Arc::new(Buffering::new(c)?)),
