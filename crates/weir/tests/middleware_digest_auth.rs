@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use http::Request;
 use md5::{Digest as _, Md5};
@@ -192,4 +193,19 @@ async fn digest_auth() {
     };
     let r = get(&c, web, "file.test", "/", Some(&authorization(&carol))).await;
     assert_eq!(r.status, 401, "carol is in another realm");
+
+    // A reload keeps the nonces and opaque of an unchanged middleware: no new challenge.
+    let more = dynamic.replace(
+        "  middlewares:\n",
+        "    extra:\n      rule: Host(`extra.test`)\n      service: echo\n  middlewares:\n",
+    );
+    weir.rewrite_dynamic(&more).unwrap();
+    util::wait_until(Duration::from_secs(10), async || {
+        get(&c, web, "extra.test", "/", None).await.status == 200
+    })
+    .await
+    .unwrap();
+    let after = authorization(&answer("alice-pw", "/x", &nonce, &opaque, 10));
+    let r = get(&c, web, "inline.test", "/x", Some(&after)).await;
+    assert_eq!(r.status, 200, "{}", weir.logs());
 }

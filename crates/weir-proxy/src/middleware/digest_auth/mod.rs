@@ -6,11 +6,17 @@
 //! `opaque` value is random per middleware. A valid answer for a nonce weir no longer
 //! knows (dropped, or from before a reload) gets a new challenge with `stale=true`, so
 //! clients retry without asking their user again.
+//!
+//! The nonces and `opaque` outlive configuration reloads: a reload rebuilds every
+//! middleware, and a middleware with the same realm and users takes over the previous
+//! one's state (see [`shared_state`]), so clients are not challenged again.
 
 mod nonces;
 mod params;
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash as _, Hasher as _};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use http::header::{AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderName, HeaderValue, Request, Response, StatusCode};
@@ -28,10 +34,42 @@ pub struct DigestAuth {
     /// user → HA1 (hex), for the configured realm only.
     users: HashMap<String, String>,
     realm: String,
-    opaque: String,
-    nonces: Nonces,
+    state: Arc<State>,
     remove_header: bool,
     header_field: Option<HeaderName>,
+}
+
+/// What a digestAuth middleware remembers between requests.
+struct State {
+    opaque: String,
+    nonces: Nonces,
+}
+
+/// The live states, by the identity of the realm and users they serve.
+static STATES: LazyLock<Mutex<HashMap<u64, Weak<State>>>> = LazyLock::new(Default::default);
+
+/// The state of a middleware with `realm` and `users`: the one a middleware with the same
+/// realm and users still in service has, or a new one.
+fn shared_state(realm: &str, users: &HashMap<String, String>) -> Arc<State> {
+    let mut sorted: Vec<(&String, &String)> = users.iter().collect();
+    sorted.sort();
+    let mut h = DefaultHasher::new();
+    realm.hash(&mut h);
+    sorted.hash(&mut h);
+    let key = h.finish();
+    let mut states = STATES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    states.retain(|_, s| s.strong_count() > 0);
+    if let Some(state) = states.get(&key).and_then(Weak::upgrade) {
+        return state;
+    }
+    let state = Arc::new(State {
+        opaque: format!("{:032x}", rand::random::<u128>()),
+        nonces: Nonces::new(),
+    });
+    states.insert(key, Arc::downgrade(&state));
+    state
 }
 
 fn md5_hex(parts: &[&[u8]]) -> String {
@@ -116,10 +154,9 @@ impl DigestAuth {
             )
         };
         Ok(Self {
+            state: shared_state(realm, &users),
             users,
             realm: realm.to_owned(),
-            opaque: format!("{:032x}", rand::random::<u128>()),
-            nonces: Nonces::new(),
             remove_header: c.remove_header,
             header_field,
         })
@@ -129,8 +166,8 @@ impl DigestAuth {
         let challenge = format!(
             "Digest realm=\"{}\", nonce=\"{}\", opaque=\"{}\", algorithm=MD5, qop=\"auth\"{}",
             self.realm,
-            self.nonces.issue(),
-            self.opaque,
+            self.state.nonces.issue(),
+            self.state.opaque,
             if stale { ", stale=true" } else { "" }
         );
         let mut resp = Response::new(body::full("401 Unauthorized\n"));
@@ -174,7 +211,7 @@ impl DigestAuth {
         if get("realm") != Some(self.realm.as_str())
             || get("qop") != Some("auth")
             || !get("algorithm").is_none_or(|a| a.eq_ignore_ascii_case("MD5"))
-            || get("opaque") != Some(self.opaque.as_str())
+            || get("opaque") != Some(self.state.opaque.as_str())
             || uri != request_uri
         {
             return deny();
@@ -198,7 +235,7 @@ impl DigestAuth {
         ) {
             return deny();
         }
-        match self.nonces.check(nonce, nc) {
+        match self.state.nonces.check(nonce, nc) {
             Check::Fresh => Ok(user.to_owned()),
             Check::Replayed => deny(),
             Check::Unknown => Err(true),
