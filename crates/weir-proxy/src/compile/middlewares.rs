@@ -93,6 +93,13 @@ impl<'a> MiddlewareBuilder<'a> {
                     middleware::build(MiddlewareKind::IpAllowList(c)),
                 )
             }
+            Some(kind @ MiddlewareKind::ContentType(c)) if c.auto_detect.is_some() => {
+                warnings.push(
+                    "autoDetect is deprecated: contentType: {} turns detection on, no middleware leaves it off"
+                        .to_owned(),
+                );
+                ("contentType", middleware::build(kind))
+            }
             Some(MiddlewareKind::Errors(c)) => {
                 let service = resolve(&c.service, provider);
                 let result = if c.service.is_empty() {

@@ -13,6 +13,7 @@ mod buffering;
 mod chain;
 mod circuit_breaker;
 mod compress;
+mod content_type;
 mod digest_auth;
 mod errors;
 mod forward_auth;
@@ -30,6 +31,7 @@ mod redirect_scheme;
 mod replace_path;
 mod replace_path_regex;
 mod retry;
+mod sniff;
 mod strip_prefix;
 mod strip_prefix_regex;
 mod uri;
@@ -47,6 +49,7 @@ pub use basic_auth::BasicAuth;
 pub use buffering::{Buffering, RetryExpr};
 pub use chain::{PerRouter, Spec, compose};
 pub use compress::Compress;
+pub use content_type::ContentType;
 pub use digest_auth::DigestAuth;
 pub use errors::Errors;
 pub use forward_auth::ForwardAuth;
@@ -135,6 +138,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),
         MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
         MiddlewareKind::Buffering(c) => shared(Arc::new(Buffering::new(c)?)),
+        MiddlewareKind::ContentType(c) => shared(content_type::build(c)),
         MiddlewareKind::Chain(_) => Err("chain is resolved by the compiler".into()),
         other => Err(format!(
             "{} is not supported in this build yet",
