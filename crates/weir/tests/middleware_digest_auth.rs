@@ -103,7 +103,10 @@ async fn digest_auth() {
         md5_hex("carol:elsewhere:carol-pw")
     );
     let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
+        .static_config(
+            &(util::basic_static_config(web, admin)
+                + "accessLog:\n  format: json\n  filePath: \"{{dir}}/access.json\"\n"),
+        )
         .dynamic_config(&dynamic)
         .file("users.htdigest", users_file)
         .ping_port(admin)
@@ -136,6 +139,20 @@ async fn digest_auth() {
     let dump = r.echo().unwrap();
     assert_eq!(dump.header("x-user"), Some("alice"));
     assert_eq!(dump.header("authorization"), None, "removeHeader");
+    // The user is the access log's ClientUsername.
+    let log_path = weir.dir().join("access.json");
+    let users = || -> Vec<String> {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .map(|l| l["ClientUsername"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    util::wait_until(Duration::from_secs(5), async || users().len() >= 2)
+        .await
+        .unwrap();
+    assert_eq!(users()[..2], ["-", "alice"]);
 
     // The same header again is a replay; a higher nonce count is fine.
     let r = get(&c, web, "inline.test", "/x?y=1", Some(&first)).await;

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response};
@@ -120,6 +121,7 @@ http:
         authResponseHeaders: [X-Auth-User]
         authResponseHeadersRegex: "^X-Extra-"
         addAuthCookiesToResponse: [session]
+        headerField: X-Auth-User
     fa-trust:
       forwardAuth:
         address: "{{auth}}/check"
@@ -233,7 +235,7 @@ async fn forward_auth() {
     let static_config = util::basic_static_config(web, admin).replace(
         &format!("    address: \"127.0.0.1:{web}\"\n"),
         &format!("    address: \"127.0.0.1:{web}\"\n    forwardedHeaders:\n      insecure: true\n"),
-    );
+    ) + "accessLog:\n  format: json\n  filePath: \"{{dir}}/access.json\"\n";
     let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
         .static_config(&static_config)
         .dynamic_config(&dynamic)
@@ -311,6 +313,19 @@ async fn forward_auth() {
     assert_eq!(seen.header("x-forwarded-for"), Some("127.0.0.1"));
     assert_eq!(seen.header("content-length"), None);
     assert!(seen.body.is_empty());
+    // headerField: the user the auth server named is the access log's ClientUsername.
+    let log_path = weir.dir().join("access.json");
+    let logged = || {
+        std::fs::read_to_string(&log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|l| l["RequestHost"] == "basic.test")
+    };
+    util::wait_until(Duration::from_secs(5), async || logged().is_some())
+        .await
+        .unwrap();
+    assert_eq!(logged().unwrap()["ClientUsername"], "alice");
 
     // Denied: the auth server's status, headers and body reach the client.
     let before = upstream.requests();

@@ -262,7 +262,13 @@ impl Middleware for DigestAuth {
         {
             req.headers_mut().insert(field.clone(), v);
         }
-        next.handle(req, cx)
+        Box::pin(async move {
+            let mut resp = next.handle(req, cx).await;
+            // For the access log's ClientUsername.
+            resp.extensions_mut()
+                .insert(weir_observe::ClientUsername(user.into()));
+            resp
+        })
     }
 }
 

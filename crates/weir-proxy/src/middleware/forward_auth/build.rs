@@ -134,6 +134,15 @@ impl ForwardAuth {
             preserve_location_header: c.preserve_location_header,
             preserve_request_method: c.preserve_request_method,
             signin,
+            user_header: if c.header_field.is_empty() {
+                None
+            } else {
+                Some(
+                    HeaderName::from_bytes(c.header_field.trim().as_bytes()).map_err(|_| {
+                        format!("headerField {:?} is not a header name", c.header_field)
+                    })?,
+                )
+            },
         })
     }
 }

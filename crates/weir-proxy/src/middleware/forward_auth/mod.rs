@@ -13,6 +13,7 @@ mod cookies;
 mod location;
 mod request;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -51,6 +52,8 @@ pub struct ForwardAuth {
     preserve_location_header: bool,
     preserve_request_method: bool,
     signin: Option<HeaderValue>,
+    /// `headerField`: the auth answer's header naming the user, for the access log.
+    user_header: Option<HeaderName>,
 }
 
 /// What the authentication server decided.
@@ -234,9 +237,20 @@ impl Middleware for ForwardAuth {
             };
             self.copy_response_headers(&auth_headers, &mut parts.headers);
             let cookies = self.cookies_to_add(&auth_headers);
+            let user = self
+                .user_header
+                .as_ref()
+                .and_then(|h| auth_headers.get(h))
+                .and_then(|v| v.to_str().ok())
+                .filter(|u| !u.is_empty())
+                .map(Arc::<str>::from);
             let mut resp = next.handle(Request::from_parts(parts, body), cx).await;
             if !cookies.is_empty() {
                 cookies::merge(resp.headers_mut(), cookies);
+            }
+            if let Some(user) = user {
+                resp.extensions_mut()
+                    .insert(weir_observe::ClientUsername(user));
             }
             resp
         })
