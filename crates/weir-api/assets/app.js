@@ -22,11 +22,12 @@ async function get(path) {
 async function poll() {
   try {
     const all = "?per_page=100000";
-    const [overview, routers, services, middlewares, entrypoints, traffic] = await Promise.all([
+    const [overview, routers, services, middlewares, entrypoints, traffic, certificates] = await Promise.all([
       get("overview"), get("http/routers" + all), get("http/services" + all),
       get("http/middlewares" + all), get("entrypoints" + all), get("weir/traffic"),
+      get("weir/certificates" + all),
     ]);
-    state.data = { overview, routers, services, middlewares, entrypoints };
+    state.data = { overview, routers, services, middlewares, entrypoints, certificates };
     updateRates(traffic);
     $("error").hidden = true;
     $("live").classList.remove("stale");
@@ -129,6 +130,33 @@ function entrypointsTable(eps) {
   ]));
 }
 
+// Problems first (the API sorts them: expired or broken, expiring soon, then by expiry).
+function certificatesTable(certs) {
+  return table(["Status", "Name", "Names (SANs)", "Expires", "Days left", "File"],
+    certs
+      .filter((c) => !$("status").value || c.status === $("status").value)
+      .filter((c) => {
+        const q = $("search").value.trim().toLowerCase();
+        return !q || [c.name, c.certFile, ...(c.sans || [])].some((s) => String(s || "").toLowerCase().includes(q));
+      })
+      .map((c) => [
+        pill(c.status),
+        `<code>${esc(c.name)}</code>${c.default ? ` <span class="muted">(default)</span>` : ""}${errorsOf(c)}`,
+        esc((c.sans || []).join(", ")) || `<span class="muted">–</span>`,
+        esc(c.notAfter || "–"),
+        c.daysLeft === undefined ? `<span class="muted">–</span>` : `<b>${esc(c.daysLeft)}</b>`,
+        `<code>${esc(c.certFile)}</code> <span class="muted">${esc(c.provider)}</span>`,
+      ]));
+}
+
+function certCount(certs) {
+  return {
+    total: certs.length,
+    warnings: certs.filter((c) => c.status === "warning").length,
+    errors: certs.filter((c) => c.status === "disabled").length,
+  };
+}
+
 function countCard(title, c) {
   const ok = c.total - c.warnings - c.errors;
   return `<div class="card"><h3>${esc(title)}</h3><div class="big">${c.total}</div>
@@ -137,12 +165,14 @@ function countCard(title, c) {
 
 function overview(d) {
   const o = d.overview;
-  const problems = [...d.routers, ...d.services, ...d.middlewares].filter((x) => x.status !== "enabled");
+  const problems = [...d.routers, ...d.services, ...d.middlewares, ...d.certificates]
+    .filter((x) => x.status !== "enabled");
   const f = o.features;
   return `<div class="grid">
       ${countCard("HTTP routers", o.http.routers)}
       ${countCard("HTTP services", o.http.services)}
       ${countCard("HTTP middlewares", o.http.middlewares)}
+      ${countCard("Certificates", certCount(d.certificates))}
       <div class="card"><h3>Features</h3>Metrics: ${esc(f.metrics || "off")}<br>Access log: ${f.accessLog ? "on" : "off"}<br>
         Providers: ${esc(o.providers.join(", ") || "none")}</div>
     </div>
@@ -157,7 +187,7 @@ function overview(d) {
 
 function currentTab() {
   const t = location.hash.replace("#", "");
-  return ["overview", "routers", "services", "middlewares", "entrypoints"].includes(t) ? t : "overview";
+  return ["overview", "routers", "services", "middlewares", "entrypoints", "certificates"].includes(t) ? t : "overview";
 }
 
 function render() {
@@ -171,6 +201,7 @@ function render() {
     services: () => servicesTable(d.services),
     middlewares: () => middlewaresTable(d.middlewares),
     entrypoints: () => entrypointsTable(d.entrypoints),
+    certificates: () => certificatesTable(d.certificates),
   }[tab]();
   $("view").innerHTML = view;
 }

@@ -6,6 +6,7 @@
 //! and tools written for Traefik's `/api` keep working. The dashboard is static HTML, CSS and
 //! JavaScript compiled into the binary; it polls the API.
 
+mod certificates;
 mod dashboard;
 mod layer4;
 mod model;
@@ -180,6 +181,7 @@ impl Api {
                     Some(name) => one(view.layer4(p, k, &query::Params::default()), name, what),
                 }
             }
+            ["weir", "certificates"] => list(view.certificates(&params), &params),
             ["weir", "traffic"] => json(
                 StatusCode::OK,
                 &model::traffic(self.state.metrics.as_deref()),

@@ -266,7 +266,7 @@ pub(crate) fn version(state: &ApiState) -> Value {
     v
 }
 
-fn rfc3339(secs: u64) -> String {
+pub(crate) fn rfc3339(secs: u64) -> String {
     let days = secs / 86_400;
     let rem = secs % 86_400;
     // Civil date from days since 1970-01-01 (Hinnant).

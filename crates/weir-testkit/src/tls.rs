@@ -179,6 +179,26 @@ impl TestCa {
         })
     }
 
+    /// Issues a certificate for `names` that expires `valid_for` from now.
+    pub fn issue_expiring_in(
+        &self,
+        names: &[&str],
+        valid_for: std::time::Duration,
+    ) -> anyhow::Result<IssuedCert> {
+        let sans: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();
+        let mut params = CertificateParams::new(sans)?;
+        if let Some(first) = names.first() {
+            params.distinguished_name.push(DnType::CommonName, *first);
+        }
+        params.not_after = x509_parser::time::ASN1Time::now().to_datetime() + valid_for;
+        let key = KeyPair::generate()?;
+        let cert = params.signed_by(&key, &self.issuer)?;
+        Ok(IssuedCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        })
+    }
+
     /// Issues a certificate for `names` that expired yesterday.
     pub fn issue_expired(&self, names: &[&str]) -> anyhow::Result<IssuedCert> {
         let sans: Vec<String> = names.iter().map(|s| (*s).to_owned()).collect();

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use weir_testkit::tls::TestCa;
 use weir_testkit::{WeirProcess, client, server, util};
 
 const BIN: &str = env!("CARGO_BIN_EXE_weir");
@@ -118,13 +119,31 @@ providers:
       loadBalancer:
         servers:
           - url: "{}"
+tls:
+  certificates:
+    - certFile: "{{{{dir}}}}/later.crt"
+      keyFile: "{{{{dir}}}}/later.key"
+    - certFile: "{{{{dir}}}}/soon.crt"
+      keyFile: "{{{{dir}}}}/soon.key"
 "#,
         whoami.url(),
         echo.url()
     );
+    // One certificate expiring in 5 days (a warning), one in 2031.
+    let ca = TestCa::new().unwrap();
+    let soon = ca
+        .issue_expiring_in(&["soon.test"], Duration::from_secs(5 * 86_400))
+        .unwrap();
+    let later = ca
+        .issue_with(&["later.test", "www.later.test"], &[7], (2031, 3, 4))
+        .unwrap();
     let _p = WeirProcess::builder(BIN)
         .static_config(&static_yaml)
         .dynamic_config(&dynamic)
+        .file("soon.crt", soon.cert_pem)
+        .file("soon.key", soon.key_pem)
+        .file("later.crt", later.cert_pem)
+        .file("later.key", later.key_pem)
         .ping_port(traefik)
         .start()
         .await
@@ -197,10 +216,27 @@ providers:
     assert!(services.contains(&format!("<code>{}</code>", echo.url())));
     assert!(services.contains("pill UP"));
 
+    // Certificates: the one expiring soon first, flagged, with its days left.
+    let certs = browse(
+        &chrome,
+        &format!("http://traefik.local:{web}/dashboard/#certificates"),
+        &[resolve, "--dump-dom"],
+    );
+    let soon_at = certs
+        .find("<code>soon.test</code>")
+        .unwrap_or_else(|| panic!("soon.test missing:\n{certs}"));
+    let later_at = certs.find("<code>later.test</code>").unwrap();
+    assert!(soon_at < later_at);
+    assert!(certs.contains("pill warning"), "{certs}");
+    assert!(certs.contains("expires in 4 day(s)"), "{certs}");
+    assert!(certs.contains("later.test, www.later.test"));
+    assert!(certs.contains("2031-03-04T00:00:00Z"));
+
     let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
     for (file, size, tab) in [
         ("dashboard-laptop.png", "1280,900", "overview"),
         ("dashboard-phone.png", "390,844", "routers"),
+        ("dashboard-certificates.png", "1280,900", "certificates"),
     ] {
         let path = shots.join(file);
         browse(

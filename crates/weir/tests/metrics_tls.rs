@@ -32,6 +32,8 @@ fn static_config(web: u16, secure: u16, traefik: u16, metrics: u16) -> String {
   metrics:
     address: "127.0.0.1:{metrics}"
 ping: {{}}
+api:
+  insecure: true
 metrics:
   prometheus:
     prefix: traefik
@@ -302,6 +304,31 @@ async fn tls_retries_header_labels_and_certificate_expiry() {
     assert_eq!(cert_sample.labels["serial"], "11111822610015");
     assert_eq!(cert_sample.labels["sans"], "s.test");
     assert_eq!(cert_sample.value, 1_930_348_800.0);
+
+    // The API's certificate list (what the dashboard shows) agrees.
+    let r = client::get(
+        &format!("http://127.0.0.1:{traefik}/api/weir/certificates"),
+        None,
+    )
+    .await
+    .unwrap();
+    let certs: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(r.header("x-next-page"), Some("1"));
+    let c = &certs[0];
+    assert_eq!(certs.as_array().unwrap().len(), 1, "{certs}");
+    assert_eq!(
+        (
+            c["name"].as_str(),
+            c["status"].as_str(),
+            c["provider"].as_str()
+        ),
+        (Some("s.test"), Some("enabled"), Some("file"))
+    );
+    assert_eq!(c["notAfter"], "2031-03-04T00:00:00Z");
+    assert_eq!(c["sans"], serde_json::json!(["s.test"]));
+    assert!(c["daysLeft"].as_i64().unwrap() > 1000);
+    assert!(c["certFile"].as_str().unwrap().ends_with("s.crt"));
+    assert!(c.get("error").is_none());
 
     // The access log carries the retries.
     let log = p.dir().join("access.json");
