@@ -21,11 +21,16 @@ use crate::upstream::{UpstreamFailure, status_response};
 use expr::Expr;
 use state::{State, Timing};
 
+/// The longest duration option kept (longer ones are this).
+const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
+
 /// Checks the options and gives one fresh breaker per router.
 pub fn spec(c: &Config) -> Result<Spec, String> {
     let expr = Arc::new(expr::parse(&c.expression).map_err(|e| format!("expression: {e}"))?);
+    // Capped at ten years so that `now + duration` cannot overflow an Instant.
     let duration = |name: &str, d: weir_config::Duration| {
         d.to_std()
+            .map(|d| d.min(MAX_DURATION))
             .ok_or_else(|| format!("{name} must not be negative"))
     };
     let timing = Timing {
@@ -90,5 +95,34 @@ impl Middleware for CircuitBreaker {
             self.state().stats.record(now, status, network, latency);
             resp
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(expression: &str, fallback: &str, code: i64) -> Config {
+        Config {
+            expression: expression.into(),
+            fallback_duration: weir_config::Duration::parse(fallback)
+                .unwrap_or_else(|e| panic!("{e}")),
+            response_code: code,
+            ..Config::default()
+        }
+    }
+
+    #[test]
+    fn options_are_checked() {
+        assert!(spec(&config("NetworkErrorRatio() > 0.5", "10s", 503)).is_ok());
+        // Huge durations are capped rather than overflowing later.
+        assert!(spec(&config("NetworkErrorRatio() > 0.5", "2000000h", 0)).is_ok());
+        let err = |c: Config| match spec(&c) {
+            Err(e) => e,
+            Ok(_) => panic!("accepted"),
+        };
+        assert!(err(config("NetworkErrorRatio() > 0.5", "-1s", 503)).contains("fallbackDuration"));
+        assert!(err(config("NetworkErrorRatio() > 0.5", "1s", 99)).contains("responseCode 99"));
+        assert!(err(config("NetworkErrorRatio() >", "1s", 503)).starts_with("expression: column"));
     }
 }
