@@ -17,6 +17,7 @@ mod content_type;
 mod digest_auth;
 mod errors;
 mod forward_auth;
+mod grpc_web;
 mod headers;
 mod htpasswd;
 mod in_flight_req;
@@ -53,6 +54,7 @@ pub use content_type::ContentType;
 pub use digest_auth::DigestAuth;
 pub use errors::Errors;
 pub use forward_auth::ForwardAuth;
+pub use grpc_web::GrpcWeb;
 pub use headers::Headers;
 pub use in_flight_req::InFlightReq;
 pub use ip_allow_list::IpAllowList;
@@ -136,6 +138,7 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
         MiddlewareKind::PassTlsClientCert(c) => shared(Arc::new(PassTlsClientCert::new(c)?)),
         MiddlewareKind::DigestAuth(c) => shared(Arc::new(DigestAuth::new(c)?)),
+        MiddlewareKind::GrpcWeb(c) => shared(Arc::new(GrpcWeb::new(c)?)),
         MiddlewareKind::ForwardAuth(c) => shared(Arc::new(ForwardAuth::new(c)?)),
         MiddlewareKind::Buffering(c) => shared(Arc::new(Buffering::new(c)?)),
         MiddlewareKind::ContentType(c) => shared(content_type::build(c)),
