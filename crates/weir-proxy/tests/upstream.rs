@@ -532,6 +532,90 @@ async fn stale_keep_alive_connections_are_retried() {
     assert_eq!(failures, 0);
 }
 
+/// A server that counts the connections it accepted; `/big` answers 1 MiB, `/empty` 204,
+/// anything else `ok`.
+async fn counting_server() -> (SocketAddr, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let service = service_fn(|req: Request<Incoming>| async move {
+                    let resp = match req.uri().path() {
+                        "/big" => Response::new(body::full(vec![b'x'; 1 << 20])),
+                        "/empty" => {
+                            let mut r = Response::new(body::empty());
+                            *r.status_mut() = StatusCode::NO_CONTENT;
+                            r
+                        }
+                        _ => Response::new(body::full("ok")),
+                    };
+                    Ok::<_, Infallible>(resp)
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[tokio::test]
+async fn keep_alive_connections_are_reused_unless_a_body_was_left_unread() {
+    let (addr, accepted) = counting_server().await;
+    let c = client(TransportSettings::default());
+    let t = target(&format!("http://{addr}"));
+    for _ in 0..10 {
+        let resp = c.forward(get("/", "x"), &t).await.unwrap();
+        assert_eq!(text(resp).await, "ok");
+    }
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "sequential requests share one connection"
+    );
+
+    // Bodiless answers are never read, yet the connection goes back to the pool.
+    for _ in 0..3 {
+        let resp = c.forward(get("/empty", "x"), &t).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        drop(resp);
+        let mut head = get("/", "x");
+        *head.method_mut() = http::Method::HEAD;
+        let resp = c.forward(head, &t).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        drop(resp);
+    }
+    assert_eq!(
+        text(c.forward(get("/", "x"), &t).await.unwrap()).await,
+        "ok"
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        1,
+        "204 and HEAD keep the connection"
+    );
+
+    // A body dropped half-read leaves its connection mid-message: it must not be reused.
+    let mut body = c.forward(get("/big", "x"), &t).await.unwrap().into_body();
+    let first = body.frame().await.unwrap().unwrap();
+    assert!(first.is_data());
+    drop(body);
+    assert_eq!(
+        text(c.forward(get("/", "x"), &t).await.unwrap()).await,
+        "ok"
+    );
+    assert_eq!(
+        accepted.load(Ordering::SeqCst),
+        2,
+        "a new connection after the cut"
+    );
+}
+
 /// A front server whose service forwards everything through `client` to `t`.
 async fn front(c: Arc<UpstreamClient>, t: ServerTarget) -> SocketAddr {
     serve_h1(svc(move |req: Request<Incoming>| {

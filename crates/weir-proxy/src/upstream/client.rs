@@ -12,6 +12,7 @@ use rustls::ClientConfig;
 
 use super::connector::{ConnUses, TrackingConnector};
 use super::error::{UpstreamError, UpstreamErrorKind};
+use super::h1pool::{H1Pool, SendError};
 use super::settings::TransportSettings;
 use super::target::{ServerScheme, ServerTarget};
 use super::tls::{self, ClientIdentity, TlsSettingsError};
@@ -29,7 +30,8 @@ pub enum ClientBuildError {
 /// The upstream side of the data plane for one `serversTransport`: pooled keep-alive
 /// connections to any number of servers.
 ///
-/// - `http://` servers: HTTP/1.1, header names written in Go's canonical `Title-Case`.
+/// - `http://` servers: HTTP/1.1, header names written in Go's canonical `Title-Case`, over
+///   connections the request's own task drives (see `h1pool`).
 /// - `h2c://` servers: HTTP/2 with prior knowledge over TCP, one multiplexed connection per
 ///   server.
 /// - `https://` servers: TLS with ALPN `h2, http/1.1` (only `http/1.1` with `disableHTTP2`).
@@ -48,6 +50,7 @@ pub enum ClientBuildError {
 /// no body, and an idempotent method or an `Idempotency-Key` header (Go's rule).
 #[derive(Clone)]
 pub struct UpstreamClient {
+    h1: H1Pool,
     pooled: Client<HttpsConnector<TrackingConnector>, Body>,
     h2c: Client<TrackingConnector, Body>,
     upgrade: Arc<UpgradeConnector>,
@@ -117,7 +120,13 @@ impl UpstreamClient {
             dial_timeout: settings.dial_timeout,
         });
 
+        let h1 = H1Pool::new(
+            settings.max_idle_conns_per_host,
+            settings.idle_conn_timeout,
+            settings.dial_timeout,
+        );
         Ok(Self {
+            h1,
             pooled,
             h2c,
             upgrade,
@@ -146,6 +155,9 @@ impl UpstreamClient {
             };
         }
 
+        if target.scheme() == ServerScheme::Http {
+            return self.forward_h1(req, target).await;
+        }
         let uri = target
             .request_uri(&req)
             .map_err(|e| UpstreamError::new(UpstreamErrorKind::Protocol, false, e))?;
@@ -194,6 +206,65 @@ impl UpstreamClient {
                 UpstreamErrorKind::Request,
                 replayable,
                 err,
+            )),
+        }
+    }
+
+    /// [`forward`](Self::forward) for `http://` servers.
+    async fn forward_h1(
+        &self,
+        mut req: Request<Body>,
+        target: &ServerTarget,
+    ) -> Result<Response<Body>, UpstreamError> {
+        let pq = target
+            .path_and_query(&req)
+            .map_err(|e| UpstreamError::new(UpstreamErrorKind::Protocol, false, e))?;
+        *req.uri_mut() = Uri::from(pq);
+        *req.version_mut() = Version::HTTP_11;
+        let replayable = is_replayable(&req);
+        let backup = replayable.then(|| RequestHead::of(&req));
+        let authority = target.authority();
+
+        let exchange = async {
+            match self.h1.send(authority, req).await {
+                Err(err) if !err.connect && err.reused => {
+                    let again = match (err.request, backup) {
+                        (Some(req), _) => req,
+                        (None, Some(head)) => head.into_request(),
+                        (None, None) => {
+                            return Err(SendError {
+                                request: None,
+                                ..err
+                            });
+                        }
+                    };
+                    tracing::debug!(error = %err.source, "retrying on a fresh connection after a stale keep-alive connection failed");
+                    self.h1.send(authority, again).await
+                }
+                other => other,
+            }
+        };
+        let result = match self.response_header_timeout {
+            Some(limit) => match tokio::time::timeout(limit, exchange).await {
+                Ok(result) => result,
+                Err(_) => return Err(header_timeout(limit)),
+            },
+            None => exchange.await,
+        };
+        match result {
+            Ok(mut resp) => {
+                strip_hop_by_hop(resp.headers_mut());
+                Ok(resp)
+            }
+            Err(err) if err.connect => Err(UpstreamError::new(
+                UpstreamErrorKind::Connect,
+                true,
+                err.source,
+            )),
+            Err(err) => Err(UpstreamError::new(
+                UpstreamErrorKind::Request,
+                replayable,
+                err.source,
             )),
         }
     }
@@ -269,18 +340,37 @@ impl RequestHead {
 /// `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`, `Transfer-Encoding` and `Upgrade`.
 /// `Trailer` stays: it announces trailers end to end.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
-    if headers.contains_key(header::CONNECTION) {
+    // One pass over the names first: most responses carry at most `Connection`.
+    let mut connection = false;
+    let mut others = false;
+    for name in headers.keys() {
+        if name == header::CONNECTION {
+            connection = true;
+        } else if matches!(
+            name.as_str(),
+            "keep-alive" | "proxy-connection" | "te" | "transfer-encoding" | "upgrade"
+        ) {
+            others = true;
+        }
+    }
+    if connection {
         let listed: Vec<HeaderName> = headers
             .get_all(header::CONNECTION)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|name| HeaderName::from_bytes(name.trim().as_bytes()).ok())
+            .map(str::trim)
+            // `keep-alive` is handled below with the fixed set; `close` is no header.
+            .filter(|t| !t.eq_ignore_ascii_case("keep-alive") && !t.eq_ignore_ascii_case("close"))
+            .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok())
             .collect();
         for name in listed {
             headers.remove(name);
         }
         headers.remove(header::CONNECTION);
+    }
+    if !others {
+        return;
     }
     headers.remove("keep-alive");
     headers.remove("proxy-connection");

@@ -8,6 +8,7 @@
 mod client;
 mod connector;
 mod error;
+mod h1pool;
 mod registry;
 mod settings;
 mod target;

@@ -112,11 +112,11 @@ impl ServerTarget {
             })
     }
 
-    /// The URI for a request to this server: the scheme on the wire (`h2c` becomes `http`),
-    /// this server's authority, and the prefix joined with `req`'s path and query.
-    pub(crate) fn request_uri(&self, req: &Request<Body>) -> Result<Uri, http::Error> {
+    /// The path and query for a request to this server: the prefix (with `preservePath`)
+    /// joined with `req`'s path and query.
+    pub(crate) fn path_and_query(&self, req: &Request<Body>) -> Result<PathAndQuery, http::Error> {
         let pq = req.uri().path_and_query();
-        let pq = match (&self.path_prefix, pq) {
+        Ok(match (&self.path_prefix, pq) {
             (None, Some(pq)) => pq.clone(),
             (None, None) => PathAndQuery::from_static("/"),
             (Some(prefix), pq) => {
@@ -131,7 +131,13 @@ impl ServerTarget {
                 }
                 PathAndQuery::try_from(s)?
             }
-        };
+        })
+    }
+
+    /// The URI for a request to this server: the scheme on the wire (`h2c` becomes `http`),
+    /// this server's authority, and [`path_and_query`](Self::path_and_query).
+    pub(crate) fn request_uri(&self, req: &Request<Body>) -> Result<Uri, http::Error> {
+        let pq = self.path_and_query(req)?;
         let scheme = if self.scheme == ServerScheme::Https {
             Scheme::HTTPS
         } else {
