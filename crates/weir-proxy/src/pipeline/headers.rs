@@ -9,6 +9,13 @@ use http::header::{
 };
 
 /// Headers weir sets for the upstream; a client may not remove them via `Connection`.
+const X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+const X_FORWARDED_HOST: HeaderName = HeaderName::from_static("x-forwarded-host");
+const X_FORWARDED_PORT: HeaderName = HeaderName::from_static("x-forwarded-port");
+const X_FORWARDED_SERVER: HeaderName = HeaderName::from_static("x-forwarded-server");
+const X_REAL_IP: HeaderName = HeaderName::from_static("x-real-ip");
+
 static MANAGED: [&str; 8] = [
     "x-forwarded-for",
     "x-forwarded-proto",
@@ -48,13 +55,18 @@ static UNTRUSTED: [&str; 22] = [
 ];
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies still see.
-static HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "proxy-authenticate",
-    "transfer-encoding",
-    "upgrade",
+/// Whether `name` (lower case) is one [`strip_hop_by_hop`] acts on.
+fn is_hop_by_hop(name: &str) -> bool {
+    HOP_BY_HOP.iter().any(|h| h.as_str() == name) || name == "te"
+}
+
+static HOP_BY_HOP: [HeaderName; 6] = [
+    CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    http::header::PROXY_AUTHENTICATE,
+    TRANSFER_ENCODING,
+    UPGRADE,
 ];
 
 /// A set of trusted networks for `forwardedHeaders.trustedIPs`.
@@ -129,6 +141,10 @@ pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 /// weir manages. `TE: trailers` survives (gRPC needs it). Returns the `Upgrade` value when
 /// the request asked for one, so the caller can restore it for the upstream.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
+    // One pass over the names instead of eight lookups: most requests carry none of them.
+    if !headers.keys().any(|name| is_hop_by_hop(name.as_str())) {
+        return None;
+    }
     let mut upgrade = None;
     if let Some(conn) = headers.get(CONNECTION) {
         let listed: Vec<HeaderName> = conn
@@ -146,7 +162,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
             }
         }
     }
-    for name in HOP_BY_HOP {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
     if let Some(te) = headers.get(TE) {
@@ -186,47 +202,59 @@ pub struct Forwarding<'a> {
 /// Drops untrusted client forwarded headers, then sets weir's, as Traefik does: existing
 /// (trusted) values are kept and the client IP is appended to `X-Forwarded-For`.
 pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
-    if !f.trusted {
+    // One pass over the names instead of 22 lookups: most clients send none of them.
+    if !f.trusted
+        && headers
+            .keys()
+            .any(|name| UNTRUSTED.contains(&name.as_str()))
+    {
         for name in UNTRUSTED {
             headers.remove(name);
         }
     }
-    let ip = f.client_ip.to_canonical().to_string();
-    let xff = match headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()) {
-        Some(prev) if !prev.is_empty() => format!("{prev}, {ip}"),
+    let ip = HeaderValue::try_from(f.client_ip.to_canonical().to_string()).ok();
+    let xff = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
+        Some(prev) if !prev.is_empty() => ip.as_ref().and_then(|ip| {
+            let mut joined = Vec::with_capacity(prev.len() + 2 + ip.len());
+            joined.extend_from_slice(prev);
+            joined.extend_from_slice(b", ");
+            joined.extend_from_slice(ip.as_bytes());
+            HeaderValue::from_bytes(&joined).ok()
+        }),
+        // A clone shares the bytes: one allocation serves both headers.
         _ => ip.clone(),
     };
-    if let Ok(v) = HeaderValue::try_from(xff) {
-        headers.insert("x-forwarded-for", v);
+    if let Some(v) = xff {
+        headers.insert(X_FORWARDED_FOR, v);
     }
-    if !headers.contains_key("x-forwarded-proto") {
+    if !headers.contains_key(&X_FORWARDED_PROTO) {
         let proto = match (f.tls, f.websocket) {
             (true, true) => "wss",
             (true, false) => "https",
             (false, true) => "ws",
             (false, false) => "http",
         };
-        headers.insert("x-forwarded-proto", HeaderValue::from_static(proto));
+        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
-    if !headers.contains_key("x-forwarded-host")
+    if !headers.contains_key(&X_FORWARDED_HOST)
         && let Some(v) = f.host.and_then(|h| HeaderValue::try_from(h).ok())
     {
-        headers.insert("x-forwarded-host", v);
+        headers.insert(X_FORWARDED_HOST, v);
     }
-    if !headers.contains_key("x-forwarded-port") {
+    if !headers.contains_key(&X_FORWARDED_PORT) {
         let port = f
             .host
             .and_then(super::host::port)
             .unwrap_or(if f.tls { "443" } else { "80" });
         if let Ok(v) = HeaderValue::try_from(port) {
-            headers.insert("x-forwarded-port", v);
+            headers.insert(X_FORWARDED_PORT, v);
         }
     }
-    headers.insert("x-forwarded-server", f.server.clone());
-    if !headers.contains_key("x-real-ip")
-        && let Ok(v) = HeaderValue::try_from(ip)
+    headers.insert(X_FORWARDED_SERVER, f.server.clone());
+    if !headers.contains_key(&X_REAL_IP)
+        && let Some(v) = ip
     {
-        headers.insert("x-real-ip", v);
+        headers.insert(X_REAL_IP, v);
     }
 }
 
