@@ -224,9 +224,10 @@ impl UpstreamClient {
         let replayable = is_replayable(&req);
         let backup = replayable.then(|| RequestHead::of(&req));
         let authority = target.authority();
+        let key = target.url();
 
         let exchange = async {
-            match self.h1.send(authority, req).await {
+            match self.h1.send(key, authority, req).await {
                 Err(err) if !err.connect && err.reused => {
                     let again = match (err.request, backup) {
                         (Some(req), _) => req,
@@ -239,7 +240,7 @@ impl UpstreamClient {
                         }
                     };
                     tracing::debug!(error = %err.source, "retrying on a fresh connection after a stale keep-alive connection failed");
-                    self.h1.send(authority, again).await
+                    self.h1.send(key, authority, again).await
                 }
                 other => other,
             }

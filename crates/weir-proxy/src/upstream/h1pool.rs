@@ -56,12 +56,14 @@ impl Conn {
 }
 
 struct Idle {
-    conn: Conn,
+    conn: Box<Conn>,
     since: Instant,
 }
 
 struct Inner {
-    idle: Mutex<HashMap<Authority, VecDeque<Idle>>>,
+    /// Keyed by the server URL as configured: hashing a string once is far cheaper than
+    /// `Authority`'s byte-by-byte case-folding hash, twice per request.
+    idle: Mutex<HashMap<Arc<str>, VecDeque<Idle>>>,
     max_idle_per_host: usize,
     idle_timeout: Duration,
     dial_timeout: Duration,
@@ -108,18 +110,19 @@ impl H1Pool {
         }
     }
 
-    /// Sends `req` (origin-form URI, `Host` set) to the server at `authority` over an idle
-    /// connection, or a new one when none is left.
+    /// Sends `req` (origin-form URI, `Host` set) to the server `key` (its URL) at
+    /// `authority` over an idle connection, or a new one when none is left.
     pub(crate) async fn send(
         &self,
+        key: &Arc<str>,
         authority: &Authority,
         mut req: Request<Body>,
     ) -> Result<Response<Body>, SendError> {
         loop {
-            let (mut conn, fresh) = match self.checkout(authority) {
+            let (mut conn, fresh) = match self.checkout(key) {
                 Some(conn) => (conn, false),
                 None => match self.connect(authority).await {
-                    Ok(conn) => (conn, true),
+                    Ok(conn) => (Box::new(conn), true),
                     Err(source) => {
                         return Err(SendError {
                             connect: true,
@@ -146,7 +149,7 @@ impl H1Pool {
                 Ok(resp) => {
                     conn.uses += 1;
                     let pool = self.clone();
-                    let key = authority.clone();
+                    let key = key.clone();
                     return Ok(resp.map(|inner| {
                         crate::body::boxed(PooledBody {
                             inner,
@@ -173,9 +176,9 @@ impl H1Pool {
         }
     }
 
-    fn checkout(&self, authority: &Authority) -> Option<Conn> {
+    fn checkout(&self, key: &str) -> Option<Box<Conn>> {
         let mut idle = self.inner.idle.lock().ok()?;
-        let list = idle.get_mut(authority)?;
+        let list = idle.get_mut(key)?;
         while let Some(entry) = list.pop_back() {
             if entry.since.elapsed() < self.inner.idle_timeout && !entry.conn.tx.is_closed() {
                 return Some(entry.conn);
@@ -184,14 +187,17 @@ impl H1Pool {
         None
     }
 
-    fn checkin(&self, key: Authority, conn: Conn) {
+    fn checkin(&self, key: &Arc<str>, conn: Box<Conn>) {
         if self.inner.max_idle_per_host == 0 || conn.tx.is_closed() {
             return;
         }
         let Ok(mut idle) = self.inner.idle.lock() else {
             return;
         };
-        let list = idle.entry(key).or_default();
+        let list = match idle.get_mut(&**key) {
+            Some(list) => list,
+            None => idle.entry(key.clone()).or_default(),
+        };
         // The oldest entries sit at the front: expire them here, since a busy pool only
         // ever reuses the newest.
         let timeout = self.inner.idle_timeout;
@@ -282,9 +288,9 @@ async fn exchange(
 /// response was read to the end.
 struct PooledBody {
     inner: Incoming,
-    conn: Option<Conn>,
+    conn: Option<Box<Conn>>,
     pool: H1Pool,
-    key: Authority,
+    key: Arc<str>,
     finished: bool,
 }
 
@@ -294,7 +300,7 @@ impl PooledBody {
             // One more turn lets the connection settle into idle keep-alive (or notice
             // that the server closes it).
             if !conn.poll_driver(cx) {
-                self.pool.checkin(self.key.clone(), conn);
+                self.pool.checkin(&self.key, conn);
             }
         }
     }
