@@ -532,6 +532,21 @@ async fn stale_keep_alive_connections_are_retried() {
     assert_eq!(failures, 0);
 }
 
+#[tokio::test]
+async fn host_comes_from_the_server_url_when_the_request_has_none() {
+    let addr = id_server("a").await;
+    let c = client(TransportSettings::default());
+    let req = Request::builder().uri("/x").body(body::empty()).unwrap();
+    let resp = c
+        .forward(req, &target(&format!("http://{addr}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.headers().get("x-seen-host").unwrap(),
+        addr.to_string().as_str()
+    );
+}
+
 /// A server that counts the connections it accepted; `/big` answers 1 MiB, `/empty` 204,
 /// anything else `ok`.
 async fn counting_server() -> (SocketAddr, Arc<AtomicUsize>) {

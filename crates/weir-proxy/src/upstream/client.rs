@@ -225,6 +225,13 @@ impl UpstreamClient {
         let backup = replayable.then(|| RequestHead::of(&req));
         let authority = target.authority();
         let key = target.url();
+        // The proxy path always sets Host; weir's own calls (forwardAuth, health checks) may
+        // not, and HTTP/1.1 requires one.
+        if !req.headers().contains_key(header::HOST)
+            && let Ok(host) = header::HeaderValue::from_str(authority.as_str())
+        {
+            req.headers_mut().insert(header::HOST, host);
+        }
 
         let exchange = async {
             match self.h1.send(key, authority, req).await {
