@@ -292,3 +292,27 @@ mod tests {
         assert_eq!(response, "6629fae49393a05397450978507c4ef1");
     }
 }
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    #[test]
+    fn bad_entries_are_reported() {
+        let with = |users: &[&str]| {
+            DigestAuth::new(&Config {
+                users: users.iter().map(|u| (*u).to_owned()).collect(),
+                ..Config::default()
+            })
+            .err()
+            .unwrap_or_default()
+        };
+        assert!(with(&["alice"]).contains("expected user:realm:hash"));
+        assert!(with(&["alice:traefik:xyz"]).contains("32 hexadecimal digits"));
+        assert!(with(&["alice:elsewhere:0123456789abcdef0123456789abcdef"]).contains("no users"));
+        assert_eq!(
+            with(&["alice:traefik:0123456789abcdef0123456789abcdef"]),
+            ""
+        );
+    }
+}

@@ -146,3 +146,64 @@ impl ForwardAuth {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(c: Config) -> String {
+        match ForwardAuth::new(&c) {
+            Ok(_) => panic!("accepted {c:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bad_options_are_reported_with_their_field() {
+        assert!(err(Config::default()).contains("address is required"));
+        let base = || Config {
+            address: "http://auth:9000/check".into(),
+            ..Config::default()
+        };
+        assert!(
+            err(Config {
+                address: "ftp://auth".into(),
+                ..base()
+            })
+            .contains("address")
+        );
+        assert!(
+            err(Config {
+                auth_response_headers_regex: "(".into(),
+                ..base()
+            })
+            .contains("authResponseHeadersRegex")
+        );
+        assert!(
+            err(Config {
+                auth_request_headers: vec!["bad header".into()],
+                ..base()
+            })
+            .contains("authRequestHeaders")
+        );
+        let tls = |t: ClientTls| Config {
+            tls: Some(t),
+            ..base()
+        };
+        assert!(
+            err(tls(ClientTls {
+                cert: "/nowhere/c.pem".into(),
+                ..ClientTls::default()
+            }))
+            .contains("tls.cert is set without tls.key")
+        );
+        assert!(
+            err(tls(ClientTls {
+                ca: "/nowhere/ca.pem".into(),
+                ..ClientTls::default()
+            }))
+            .contains("/nowhere/ca.pem")
+        );
+        assert!(ForwardAuth::new(&base()).is_ok());
+    }
+}
