@@ -60,9 +60,21 @@ fn chain(c: &mut Criterion) {
         ..RateLimit::default()
     };
     let specs = [
-        middleware::build(MiddlewareKind::Headers(&headers)).unwrap(),
-        middleware::build(MiddlewareKind::StripPrefix(&strip)).unwrap(),
-        middleware::build(MiddlewareKind::RateLimit(&limit)).unwrap(),
+        middleware::build(
+            MiddlewareKind::Headers(&headers),
+            &middleware::StateScope::detached(),
+        )
+        .unwrap(),
+        middleware::build(
+            MiddlewareKind::StripPrefix(&strip),
+            &middleware::StateScope::detached(),
+        )
+        .unwrap(),
+        middleware::build(
+            MiddlewareKind::RateLimit(&limit),
+            &middleware::StateScope::detached(),
+        )
+        .unwrap(),
     ];
     let service: SharedHandler = Arc::new(Answer);
     let with_chain = compose(&specs, service.clone(), "bench@file");

@@ -33,6 +33,10 @@ pub struct RoutingTable {
     entrypoints: Vec<EntrypointRoutes>,
     /// Increases with each compiled configuration; for logs and the API.
     pub generation: u64,
+    /// Middleware states the next compilation takes over (see [`StateScope`]).
+    ///
+    /// [`StateScope`]: crate::middleware::StateScope
+    middleware_state: Arc<crate::middleware::StateRegistry>,
 }
 
 impl RoutingTable {
@@ -41,7 +45,19 @@ impl RoutingTable {
         Self {
             entrypoints,
             generation,
+            middleware_state: Arc::default(),
         }
+    }
+
+    /// `self` holding `state`, the middleware states its compilation used.
+    pub fn with_middleware_state(mut self, state: Arc<crate::middleware::StateRegistry>) -> Self {
+        self.middleware_state = state;
+        self
+    }
+
+    /// The middleware states of this table.
+    pub fn middleware_state(&self) -> &Arc<crate::middleware::StateRegistry> {
+        &self.middleware_state
     }
 
     /// A table that routes nothing (every request gets 404) for `n` entrypoints.
@@ -56,6 +72,7 @@ impl RoutingTable {
         Self {
             entrypoints,
             generation: 0,
+            middleware_state: Arc::default(),
         }
     }
 

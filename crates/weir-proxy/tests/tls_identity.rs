@@ -110,6 +110,7 @@ async fn verified_client_identity_is_in_the_request() {
         default_transport: &TransportSettings::default(),
         generation: 1,
         metrics: None,
+        previous: None,
     });
     assert_eq!(
         compiled.report.error_count(),

@@ -101,6 +101,7 @@ pub async fn check(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<Ex
         default_transport: &setup::default_transport(cfg),
         generation: 1,
         metrics: None,
+        previous: None,
     });
     print!(
         "{}",

@@ -98,6 +98,7 @@ impl Reloader {
             .collect();
         let generation = self.generation;
         let for_api = self.published.as_ref().map(|_| providers.clone());
+        let previous = self.table.load_full();
         let compiled = tokio::task::spawn_blocking(move || {
             compile::compile(&Inputs {
                 entrypoints: &env.entrypoints,
@@ -109,6 +110,7 @@ impl Reloader {
                 default_transport: &env.default_transport,
                 generation,
                 metrics: env.metrics.as_deref(),
+                previous: Some(&previous),
             })
         })
         .await;

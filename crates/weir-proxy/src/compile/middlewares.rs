@@ -8,11 +8,15 @@ use super::Inputs;
 use super::names::{qualify, resolve};
 use super::report::{ElementReport, Report};
 use super::services::ServiceBuilder;
-use crate::middleware::{self, Errors, Spec};
+use crate::middleware::{self, Errors, Spec, StateRegistry, StateScope};
 use std::sync::Arc;
 
 pub(super) struct MiddlewareBuilder<'a> {
     defined: BTreeMap<String, (&'a str, &'a Middleware)>,
+    /// The previous table's middleware states, to take over.
+    previous_state: Option<Arc<StateRegistry>>,
+    /// The states this compilation uses, for the new table.
+    state: Arc<StateRegistry>,
     built: HashMap<String, Result<Spec, String>>,
     in_progress: HashSet<String>,
     reports: BTreeMap<String, ElementReport>,
@@ -28,6 +32,8 @@ impl<'a> MiddlewareBuilder<'a> {
         }
         Self {
             defined,
+            previous_state: inputs.previous.map(|t| t.middleware_state().clone()),
+            state: Arc::default(),
             built: HashMap::new(),
             in_progress: HashSet::new(),
             reports: BTreeMap::new(),
@@ -58,6 +64,12 @@ impl<'a> MiddlewareBuilder<'a> {
             return Err("refers to itself through a chain".into());
         }
         let mut warnings = Vec::new();
+        let scope = StateScope::new(
+            self.previous_state.clone(),
+            self.state.clone(),
+            name,
+            middleware::options_hash(m),
+        );
         let (kind, result) = match m.kind() {
             None => {
                 let set = m.kinds_set();
@@ -90,7 +102,7 @@ impl<'a> MiddlewareBuilder<'a> {
                 warnings.push("ipWhiteList is deprecated, use ipAllowList".to_owned());
                 (
                     "ipWhiteList",
-                    middleware::build(MiddlewareKind::IpAllowList(c)),
+                    middleware::build(MiddlewareKind::IpAllowList(c), &scope),
                 )
             }
             Some(kind @ MiddlewareKind::ContentType(c)) if c.auto_detect.is_some() => {
@@ -98,7 +110,7 @@ impl<'a> MiddlewareBuilder<'a> {
                     "autoDetect is deprecated: contentType: {} turns detection on, no middleware leaves it off"
                         .to_owned(),
                 );
-                ("contentType", middleware::build(kind))
+                ("contentType", middleware::build(kind, &scope))
             }
             Some(MiddlewareKind::Errors(c)) => {
                 let service = resolve(&c.service, provider);
@@ -113,7 +125,7 @@ impl<'a> MiddlewareBuilder<'a> {
                 };
                 ("errors", result)
             }
-            Some(kind) => (middleware::kind_name(kind), middleware::build(kind)),
+            Some(kind) => (middleware::kind_name(kind), middleware::build(kind, &scope)),
         };
         self.in_progress.remove(name);
         self.reports.insert(
@@ -132,9 +144,13 @@ impl<'a> MiddlewareBuilder<'a> {
         }
     }
 
-    /// Builds the middlewares no router used (to report their errors) and moves the
-    /// reports into `report`.
-    pub(super) fn finish(mut self, report: &mut Report, services: &mut ServiceBuilder<'_>) {
+    /// Builds the middlewares no router used (to report their errors), moves the reports
+    /// into `report` and gives back the middleware states for the new table.
+    pub(super) fn finish(
+        mut self,
+        report: &mut Report,
+        services: &mut ServiceBuilder<'_>,
+    ) -> Arc<StateRegistry> {
         let unused: Vec<String> = self
             .defined
             .keys()
@@ -145,5 +161,6 @@ impl<'a> MiddlewareBuilder<'a> {
             let _ = self.build(&name, services);
         }
         report.middlewares = self.reports;
+        self.state
     }
 }

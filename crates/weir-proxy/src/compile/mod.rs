@@ -60,6 +60,9 @@ pub struct Inputs<'a> {
     pub generation: u64,
     /// The metrics registry routes record into, when metrics are on.
     pub metrics: Option<&'a weir_observe::Metrics>,
+    /// The table being replaced, whose middleware states (rate limits, in-flight counts)
+    /// carry over where the middleware did not change; `None` on the first compilation.
+    pub previous: Option<&'a RoutingTable>,
 }
 
 /// A compiled configuration.
@@ -182,7 +185,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             report.routers.insert(qualified, entry);
         }
     }
-    middlewares.finish(&mut report, &mut services);
+    let middleware_state = middlewares.finish(&mut report, &mut services);
     services.finish(&mut report);
     let ep_tls = tls::entrypoint_tls(tls_hosts, &mut tls_compiled, &mut report);
     report.tls_options = tls_compiled.option_reports;
@@ -199,7 +202,8 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             })
             .collect(),
         inputs.generation,
-    );
+    )
+    .with_middleware_state(middleware_state);
     Compiled { table, report }
 }
 

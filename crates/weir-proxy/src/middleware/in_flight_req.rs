@@ -42,12 +42,13 @@ impl InFlightReq {
 }
 
 impl InFlightReq {
-    /// The same limits with counters of its own (one instance per router).
-    pub fn fresh(&self) -> Self {
+    /// The same limits counting in `counts` (one router's counters, which outlive reloads:
+    /// see [`super::StateScope`]).
+    pub fn with_counts(&self, counts: Arc<Mutex<HashMap<String, u64>>>) -> Self {
         Self {
             amount: self.amount,
             criterion: self.criterion.clone(),
-            counts: Arc::default(),
+            counts,
         }
     }
 }

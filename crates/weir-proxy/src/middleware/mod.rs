@@ -33,6 +33,7 @@ mod replace_path;
 mod replace_path_regex;
 mod retry;
 mod sniff;
+mod state;
 mod strip_prefix;
 mod strip_prefix_regex;
 mod uri;
@@ -65,6 +66,7 @@ pub use redirect_scheme::RedirectScheme;
 pub use replace_path::ReplacePath;
 pub use replace_path_regex::ReplacePathRegex;
 pub use retry::Retry;
+pub use state::{StateRegistry, StateScope, options_hash};
 pub use strip_prefix::StripPrefix;
 pub use strip_prefix_regex::StripPrefixRegex;
 
@@ -110,7 +112,7 @@ impl Handler for Layer {
 /// Builds the middleware `kind` describes. `Err` is the reason it cannot serve, for the
 /// report. `chain` and `errors` are built by the compiler (they name other middlewares or
 /// services) and are not handled here.
-pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
+pub fn build(kind: MiddlewareKind<'_>, state: &StateScope) -> Result<Spec, String> {
     let shared = |m: SharedMiddleware| Ok(Spec::Shared(m));
     match kind {
         MiddlewareKind::RedirectScheme(c) => shared(Arc::new(RedirectScheme::new(c)?)),
@@ -126,14 +128,15 @@ pub fn build(kind: MiddlewareKind<'_>) -> Result<Spec, String> {
         }
         MiddlewareKind::BasicAuth(c) => shared(Arc::new(BasicAuth::new(c)?)),
         MiddlewareKind::InFlightReq(c) => {
-            // Counters are per router, as Traefik keeps them.
+            // Counters are per router, as Traefik keeps them, and outlive reloads.
             let built = InFlightReq::new(c)?;
-            Ok(Spec::PerRouter(Arc::new(move |_router: &str| {
-                Arc::new(built.fresh()) as SharedMiddleware
+            let state = state.clone();
+            Ok(Spec::PerRouter(Arc::new(move |router: &str| {
+                Arc::new(built.with_counts(state.get(router, Default::default))) as SharedMiddleware
             })))
         }
-        MiddlewareKind::RateLimit(c) => rate_limit::spec(c),
-        MiddlewareKind::CircuitBreaker(c) => circuit_breaker::spec(c),
+        MiddlewareKind::RateLimit(c) => rate_limit::spec(c, state),
+        MiddlewareKind::CircuitBreaker(c) => circuit_breaker::spec(c, state),
         MiddlewareKind::Compress(c) => shared(Arc::new(Compress::new(c)?)),
         MiddlewareKind::Retry(c) => shared(Arc::new(Retry::new(c)?)),
         MiddlewareKind::PassTlsClientCert(c) => shared(Arc::new(PassTlsClientCert::new(c)?)),

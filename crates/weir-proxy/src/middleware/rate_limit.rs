@@ -10,7 +10,7 @@ use http::{HeaderValue, Request, Response, StatusCode};
 use weir_config::dynamic::RateLimit as Config;
 
 use super::ip::SourceCriterion;
-use super::{Middleware, PerRouter, Spec};
+use super::{Middleware, PerRouter, Spec, StateScope};
 use crate::body::{self, Body};
 use crate::handler::{BoxFuture, Handler, RequestContext};
 
@@ -30,7 +30,7 @@ struct Settings {
 
 /// Builds the `rateLimit` spec. `average: 0` means no limit (the middleware passes
 /// everything through).
-pub fn spec(c: &Config) -> Result<Spec, String> {
+pub fn spec(c: &Config, state: &StateScope) -> Result<Spec, String> {
     if c.redis.is_some() {
         return Err("rateLimit.redis is not supported in this build".into());
     }
@@ -65,10 +65,11 @@ pub fn spec(c: &Config) -> Result<Spec, String> {
         max_delay,
         criterion,
     };
-    let make: PerRouter = Arc::new(move |_router: &str| {
+    let state = state.clone();
+    let make: PerRouter = Arc::new(move |router: &str| {
         Arc::new(RateLimit {
             settings: settings.clone(),
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            buckets: state.get(router, Buckets::new),
         }) as super::SharedMiddleware
     });
     Ok(Spec::PerRouter(make))
@@ -91,7 +92,21 @@ struct Bucket {
 /// some sources' debt.
 pub struct RateLimit {
     settings: Settings,
+    /// Outlives reloads that keep the middleware's options (see [`StateScope`]).
+    buckets: Arc<Buckets>,
+}
+
+/// One router's buckets, by source, sharded to keep lock contention low.
+struct Buckets {
     shards: Box<[Mutex<HashMap<String, Bucket>>]>,
+}
+
+impl Buckets {
+    fn new() -> Self {
+        Self {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
 }
 
 impl RateLimit {
@@ -101,7 +116,7 @@ impl RateLimit {
         let s = &self.settings;
         let mut h = DefaultHasher::new();
         key.hash(&mut h);
-        let shard = &self.shards[(h.finish() as usize) % SHARDS];
+        let shard = &self.buckets.shards[(h.finish() as usize) % SHARDS];
         let mut map = shard.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= SHARD_CAP && !map.contains_key(&key) {
             prune(&mut map, s, now);
@@ -187,7 +202,7 @@ mod tests {
             burst,
             ..Config::default()
         };
-        let Ok(Spec::PerRouter(make)) = spec(&c) else {
+        let Ok(Spec::PerRouter(make)) = spec(&c, &StateScope::detached()) else {
             panic!("expected a per-router spec");
         };
         drop(make("r"));
@@ -198,7 +213,7 @@ mod tests {
                 max_delay: Duration::from_millis(500),
                 criterion: Arc::new(SourceCriterion::Host),
             },
-            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            buckets: Arc::new(Buckets::new()),
         }
     }
 
@@ -225,6 +240,7 @@ mod tests {
             let _ = rl.reserve(format!("src-{i}"), t0 + Duration::from_micros(i as u64));
         }
         let total: usize = rl
+            .buckets
             .shards
             .iter()
             .map(|s| s.lock().map(|m| m.len()).unwrap_or(0))

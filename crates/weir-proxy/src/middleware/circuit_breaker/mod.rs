@@ -14,7 +14,7 @@ use http::{Request, Response, StatusCode};
 use weir_config::dynamic::CircuitBreaker as Config;
 
 use super::chain::Spec;
-use super::{Middleware, SharedMiddleware};
+use super::{Middleware, SharedMiddleware, StateScope};
 use crate::body::Body;
 use crate::handler::{BoxFuture, Handler, RequestContext};
 use crate::upstream::{UpstreamFailure, status_response};
@@ -25,7 +25,7 @@ use state::{State, Timing};
 const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
 
 /// Checks the options and gives one fresh breaker per router.
-pub fn spec(c: &Config) -> Result<Spec, String> {
+pub fn spec(c: &Config, scope: &StateScope) -> Result<Spec, String> {
     let expr = Arc::new(expr::parse(&c.expression).map_err(|e| format!("expression: {e}"))?);
     // Capped at ten years so that `now + duration` cannot overflow an Instant.
     let duration = |name: &str, d: weir_config::Duration| {
@@ -47,12 +47,17 @@ pub fn spec(c: &Config) -> Result<Spec, String> {
             .filter(|s| (200..600).contains(&s.as_u16()))
             .ok_or_else(|| format!("responseCode {} is not an HTTP status", c.response_code))?
     };
-    Ok(Spec::PerRouter(Arc::new(move |_router: &str| {
+    let scope = scope.clone();
+    Ok(Spec::PerRouter(Arc::new(move |router: &str| {
+        // The window and the breaker's state outlive reloads that keep its options.
+        let state = scope.get(router, || {
+            Mutex::new(State::new(Instant::now(), expr.uses_latency()))
+        });
         Arc::new(CircuitBreaker {
             expr: expr.clone(),
             timing,
             code,
-            state: Mutex::new(State::new(Instant::now(), expr.uses_latency())),
+            state,
         }) as SharedMiddleware
     })))
 }
@@ -62,7 +67,7 @@ pub struct CircuitBreaker {
     expr: Arc<Expr>,
     timing: Timing,
     code: StatusCode,
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
 }
 
 impl CircuitBreaker {
