@@ -119,10 +119,22 @@ mod tests {
 
     #[test]
     fn options_are_checked() {
-        assert!(spec(&config("NetworkErrorRatio() > 0.5", "10s", 503)).is_ok());
+        assert!(
+            spec(
+                &config("NetworkErrorRatio() > 0.5", "10s", 503),
+                &StateScope::detached()
+            )
+            .is_ok()
+        );
         // Huge durations are capped rather than overflowing later.
-        assert!(spec(&config("NetworkErrorRatio() > 0.5", "2000000h", 0)).is_ok());
-        let err = |c: Config| match spec(&c) {
+        assert!(
+            spec(
+                &config("NetworkErrorRatio() > 0.5", "2000000h", 0),
+                &StateScope::detached()
+            )
+            .is_ok()
+        );
+        let err = |c: Config| match spec(&c, &StateScope::detached()) {
             Err(e) => e,
             Ok(_) => panic!("accepted"),
         };
