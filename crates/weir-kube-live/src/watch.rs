@@ -25,6 +25,10 @@ pub struct Resource {
     pub labelled: bool,
     /// A 404 means "not installed" (the traefik.io CRDs): read as empty.
     pub optional: bool,
+    /// A label selector always applied (joined to the provider's when `labelled`).
+    pub fixed_labels: &'static str,
+    /// A field selector always applied.
+    pub fixed_fields: &'static str,
 }
 
 const fn res(
@@ -41,21 +45,33 @@ const fn res(
         namespaced: true,
         labelled,
         optional,
+        fixed_labels: "",
+        fixed_fields: "",
     }
 }
 
 /// `v1` Service.
 pub const SERVICE: Resource = res("v1", "Service", "services", false, false);
-/// `discovery.k8s.io/v1` EndpointSlice.
-pub const ENDPOINT_SLICE: Resource = res(
-    "discovery.k8s.io/v1",
-    "EndpointSlice",
-    "endpointslices",
-    false,
-    false,
-);
-/// `v1` Secret.
-pub const SECRET: Resource = res("v1", "Secret", "secrets", false, false);
+/// `discovery.k8s.io/v1` EndpointSlice: only those of a Service (labelled with its name),
+/// the only ones the translation reads.
+pub const ENDPOINT_SLICE: Resource = Resource {
+    fixed_labels: "kubernetes.io/service-name",
+    ..res(
+        "discovery.k8s.io/v1",
+        "EndpointSlice",
+        "endpointslices",
+        false,
+        false,
+    )
+};
+/// `v1` Secret, without the kinds that are never TLS, CA or basic-auth material and can be
+/// many and large: Helm release records (by type, and by the `owner=helm` label as Traefik
+/// filters them) and legacy service account tokens.
+pub const SECRET: Resource = Resource {
+    fixed_labels: "owner!=helm",
+    fixed_fields: "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token",
+    ..res("v1", "Secret", "secrets", false, false)
+};
 /// `networking.k8s.io/v1` Ingress.
 pub const INGRESS: Resource = res("networking.k8s.io/v1", "Ingress", "ingresses", true, false);
 /// `networking.k8s.io/v1` IngressClass (cluster-scoped).
@@ -171,14 +187,7 @@ const NOT_INSTALLED_RETRY: Duration = Duration::from_secs(60);
 /// Runs until the receiver is gone.
 pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
     let path = w.resource.path(w.namespace.as_deref());
-    let mut params = Vec::new();
-    if w.resource.labelled && !w.label_selector.is_empty() {
-        params.push(format!("labelSelector={}", encode(&w.label_selector)));
-    }
-    if !w.field_selector.is_empty() {
-        params.push(format!("fieldSelector={}", encode(&w.field_selector)));
-    }
-    let selector = params.join("&");
+    let selector = query(&w);
     let mut backoff = BACKOFF_MIN;
     loop {
         let list_url = if selector.is_empty() {
@@ -351,6 +360,34 @@ fn with_type(mut o: Value, r: &Resource) -> Value {
     o
 }
 
+/// `labelSelector=...&fieldSelector=...` for a watch: the kind's fixed selectors, the
+/// provider's `labelSelector` (for the kinds it applies to) and the watch's own.
+pub fn query(w: &Watch) -> String {
+    let join = |parts: &[&str]| {
+        parts
+            .iter()
+            .filter(|p| !p.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let provider_labels = if w.resource.labelled {
+        w.label_selector.as_str()
+    } else {
+        ""
+    };
+    let labels = join(&[w.resource.fixed_labels, provider_labels]);
+    let fields = join(&[w.resource.fixed_fields, &w.field_selector]);
+    let mut params = Vec::new();
+    if !labels.is_empty() {
+        params.push(format!("labelSelector={}", encode(&labels)));
+    }
+    if !fields.is_empty() {
+        params.push(format!("fieldSelector={}", encode(&fields)));
+    }
+    params.join("&")
+}
+
 /// Percent-encodes a query value.
 fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -380,5 +417,31 @@ mod tests {
             "/apis/networking.k8s.io/v1/ingressclasses"
         );
         assert_eq!(encode("app in (a,b)"), "app%20in%20%28a%2Cb%29");
+    }
+
+    #[test]
+    fn selectors() {
+        let w = |resource, labels: &str, fields: &str| Watch {
+            id: 0,
+            resource,
+            namespace: None,
+            label_selector: labels.to_owned(),
+            field_selector: fields.to_owned(),
+        };
+        assert_eq!(query(&w(INGRESS, "team=a", "")), "labelSelector=team%3Da");
+        // The provider's selector is for Ingresses and CRDs, not for what they point at.
+        assert_eq!(
+            query(&w(SECRET, "team=a", "")),
+            "labelSelector=owner%21%3Dhelm&fieldSelector=type%21%3Dhelm.sh%2Frelease.v1%2Ctype%21%3Dkubernetes.io%2Fservice-account-token"
+        );
+        assert_eq!(
+            query(&w(ENDPOINT_SLICE, "team=a", "")),
+            "labelSelector=kubernetes.io%2Fservice-name"
+        );
+        assert_eq!(
+            query(&w(SERVICE, "team=a", "metadata.name=weir")),
+            "fieldSelector=metadata.name%3Dweir"
+        );
+        assert_eq!(query(&w(INGRESS, "", "")), "");
     }
 }
