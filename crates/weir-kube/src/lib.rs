@@ -22,6 +22,7 @@ mod yaml;
 
 use weir_config::dynamic::Configuration;
 
+pub use crd::schema::{CrdManifest, manifests as crd_manifests};
 pub use options::{BackendOptions, CrdOptions, IngressOptions, Options};
 pub use problem::Problem;
 pub use set::{Kind, ObjectRef, ObjectSet};

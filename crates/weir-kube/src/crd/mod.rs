@@ -5,6 +5,7 @@
 mod ingressroute;
 mod middleware;
 mod others;
+pub mod schema;
 mod spec;
 
 use std::collections::BTreeSet;

@@ -12,9 +12,9 @@ use crate::names::object_id;
 use crate::secrets;
 use crate::set::Kind;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
-struct TlsOptionSpec {
+pub(super) struct TlsOptionSpec {
     min_version: String,
     max_version: String,
     cipher_suites: Vec<String>,
@@ -25,7 +25,7 @@ struct TlsOptionSpec {
     disable_session_tickets: bool,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 struct ClientAuthSpec {
     secret_names: Vec<String>,
@@ -108,15 +108,16 @@ pub(crate) fn tls_options(cx: &mut Cx<'_>) {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
-struct TlsStoreSpec {
+pub(super) struct TlsStoreSpec {
     default_certificate: Option<SecretRef>,
     certificates: Vec<SecretRef>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     default_generated_cert: Option<weir_config::dynamic::GeneratedCert>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 struct SecretRef {
     secret_name: String,
@@ -166,9 +167,9 @@ pub(crate) fn tls_stores(cx: &mut Cx<'_>) {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
-struct ServersTransportSpec {
+pub(super) struct ServersTransportSpec {
     server_name: String,
     insecure_skip_verify: bool,
     #[serde(rename = "rootCAsSecrets")]
@@ -177,6 +178,7 @@ struct ServersTransportSpec {
     root_cas: Vec<RootCa>,
     certificates_secrets: Vec<String>,
     max_idle_conns_per_host: Option<i64>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     forwarding_timeouts: Option<ForwardingTimeouts>,
     #[serde(rename = "disableHTTP2")]
     disable_http2: bool,
@@ -187,7 +189,7 @@ struct ServersTransportSpec {
     max_version: String,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 struct RootCa {
     secret: String,

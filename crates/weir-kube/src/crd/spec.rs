@@ -10,17 +10,18 @@ use weir_config::dynamic::{
 use crate::objects::IntOrString;
 
 /// `IngressRoute.spec`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct IngressRouteSpec {
     pub entry_points: Vec<String>,
     pub routes: Vec<RouteSpec>,
     pub tls: Option<TlsSpec>,
+    #[schemars(with = "Vec<crate::crd::schema::Free>")]
     pub parent_refs: Vec<serde_json::Value>,
 }
 
 /// `routes[]`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct RouteSpec {
     #[serde(rename = "match")]
@@ -30,11 +31,12 @@ pub struct RouteSpec {
     pub syntax: String,
     pub middlewares: Vec<ObjectReference>,
     pub services: Vec<LoadBalancerSpec>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub observability: Option<RouterObservabilityConfig>,
 }
 
 /// `{name, namespace}`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct ObjectReference {
     pub name: String,
@@ -42,18 +44,19 @@ pub struct ObjectReference {
 }
 
 /// `tls` of an IngressRoute.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TlsSpec {
     pub secret_name: String,
     pub options: Option<ObjectReference>,
     pub store: Option<ObjectReference>,
     pub cert_resolver: String,
+    #[schemars(with = "Vec<crate::crd::schema::Free>")]
     pub domains: Vec<Domain>,
 }
 
 /// A route's (or a TraefikService's) service entry.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct LoadBalancerSpec {
     pub name: String,
@@ -63,13 +66,17 @@ pub struct LoadBalancerSpec {
     pub scheme: String,
     pub strategy: String,
     pub weight: Option<i64>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub sticky: Option<Sticky>,
     pub pass_host_header: Option<bool>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub response_forwarding: Option<ResponseForwarding>,
     pub servers_transport: String,
     #[serde(rename = "nativeLB")]
     pub native_lb: Option<bool>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub health_check: Option<ServerHealthCheck>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub passive_health_check: Option<PassiveServerHealthCheck>,
     /// Only for mirrors.
     pub percent: i64,
@@ -83,7 +90,7 @@ impl LoadBalancerSpec {
 }
 
 /// `TraefikService.spec`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct TraefikServiceSpec {
     pub weighted: Option<WeightedSpec>,
@@ -91,15 +98,16 @@ pub struct TraefikServiceSpec {
 }
 
 /// `weighted`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct WeightedSpec {
     pub services: Vec<LoadBalancerSpec>,
+    #[schemars(with = "Option<crate::crd::schema::Free>")]
     pub sticky: Option<Sticky>,
 }
 
 /// `mirroring`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(default, rename_all = "camelCase")]
 pub struct MirroringSpec {
     #[serde(flatten)]
