@@ -137,17 +137,7 @@ pub fn resolve(
     let mut slices = 0usize;
     let mut seen = BTreeSet::new();
     let mut servers = Vec::new();
-    for (_, obj) in set.of_kind(Kind::EndpointSlice) {
-        if obj.meta.namespace != namespace
-            || obj
-                .meta
-                .labels
-                .get("kubernetes.io/service-name")
-                .map(String::as_str)
-                != Some(name)
-        {
-            continue;
-        }
+    for obj in set.slices_of(namespace, name) {
         let Body::EndpointSlice(slice) = &obj.body else {
             continue;
         };

@@ -157,6 +157,10 @@ fn err(field: &str, message: impl Into<String>) -> InsertError {
 #[derive(Debug, Clone, Default)]
 pub struct ObjectSet {
     objects: BTreeMap<ObjectRef, Object>,
+    /// EndpointSlices by (namespace, `kubernetes.io/service-name`), built on first use and
+    /// dropped on any change: a Service's lookup must not scan every slice (5,000
+    /// Services would make it quadratic).
+    slices: std::sync::OnceLock<BTreeMap<(String, String), Vec<ObjectRef>>>,
 }
 
 impl ObjectSet {
@@ -177,12 +181,36 @@ impl ObjectSet {
 
     /// Adds (or replaces) an object.
     pub fn insert(&mut self, key: ObjectRef, object: Object) -> bool {
+        self.slices = std::sync::OnceLock::new();
         self.objects.insert(key, object).is_some()
     }
 
     /// Removes an object.
     pub fn remove(&mut self, key: &ObjectRef) -> Option<Object> {
+        self.slices = std::sync::OnceLock::new();
         self.objects.remove(key)
+    }
+
+    /// The EndpointSlices of Service `namespace/name` (labelled
+    /// `kubernetes.io/service-name: name`), in name order.
+    pub fn slices_of(&self, namespace: &str, name: &str) -> impl Iterator<Item = &Object> {
+        let index = self.slices.get_or_init(|| {
+            let mut index: BTreeMap<(String, String), Vec<ObjectRef>> = BTreeMap::new();
+            for (key, obj) in self.of_kind(Kind::EndpointSlice) {
+                if let Some(svc) = obj.meta.labels.get("kubernetes.io/service-name") {
+                    index
+                        .entry((key.namespace.clone(), svc.clone()))
+                        .or_default()
+                        .push(key.clone());
+                }
+            }
+            index
+        });
+        index
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .into_iter()
+            .flatten()
+            .filter_map(|k| self.objects.get(k))
     }
 
     /// One object.

@@ -131,10 +131,10 @@ pub fn manifests() -> Vec<CrdManifest> {
         .map(|k| {
             let mut spec = (k.spec)(&mut g).to_value();
             clean(&mut spec);
-            if let Some(m) = spec.as_object_mut() {
-                if !k.required.is_empty() {
-                    m.insert("required".into(), json!(k.required));
-                }
+            if let Some(m) = spec.as_object_mut()
+                && !k.required.is_empty()
+            {
+                m.insert("required".into(), json!(k.required));
             }
             let singular = k.kind.to_ascii_lowercase();
             let crd = json!({
