@@ -132,6 +132,7 @@ fn run_once(
         default_transport: &TransportSettings::default(),
         generation: 1,
         metrics: None,
+        previous: None,
     });
     let compile_time = t.elapsed();
     let routers = compiled.report.routers.len();
