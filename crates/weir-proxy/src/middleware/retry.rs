@@ -14,16 +14,24 @@ use crate::body::{self, Body};
 use crate::handler::{BoxFuture, Handler, RequestContext};
 use crate::upstream::{UpstreamErrorKind, UpstreamFailure};
 
-/// Calls the rest of the chain up to `attempts` times in all, waiting `initialInterval`,
-/// then twice as long each time, between tries. It tries again when no server answered
-/// (connection refused, reset, timeout: the response weir wrote itself, never one a server
-/// sent), or when the server's status is in `status`. Methods that are not idempotent are
-/// tried again only when the server never saw the request (connect failures) unless
-/// `retryNonIdempotentMethod`. A request body is kept for replay when its length is known
-/// and at most `maxRequestBodyBytes`; other requests are sent once.
+/// Calls the rest of the chain up to `attempts` times in all. Between tries it waits as
+/// Traefik does: `initialInterval` at first, growing by the same factor each time without
+/// reaching twice it, each wait randomised by ±50% (so that clients do not retry in step).
+/// With `timeout`, no new try starts later than `timeout` after the first. It tries again
+/// when no server answered (connection refused, reset, timeout: the response weir wrote
+/// itself, never one a server sent), or when the server's status is in `status`. Methods
+/// that are not idempotent are tried again only when the server never saw the request
+/// (connect failures) unless `retryNonIdempotentMethod`. A request body is kept for replay
+/// when its length is known and at most `maxRequestBodyBytes`; other requests are sent
+/// once.
+#[derive(Debug)]
 pub struct Retry {
     attempts: u32,
     initial: Duration,
+    /// Growth of the wait per try: 2^(1/(attempts-1)), so the waits stay under twice
+    /// `initialInterval` (Traefik's progression).
+    multiplier: f64,
+    timeout: Option<Duration>,
     max_body: u64,
     statuses: Vec<(u16, u16)>,
     on_network: bool,
@@ -40,10 +48,15 @@ impl Retry {
         if c.initial_interval.is_negative() {
             return Err("initialInterval must not be negative".into());
         }
+        if c.timeout.is_negative() {
+            return Err("timeout must not be negative".into());
+        }
         let max_body = u64::try_from(c.max_request_body_bytes).unwrap_or(0);
         Ok(Self {
             attempts,
             initial: c.initial_interval.to_std().unwrap_or_default(),
+            multiplier: 2f64.powf(1.0 / f64::from(attempts.saturating_sub(1).max(1))),
+            timeout: c.timeout.to_std().filter(|t| !t.is_zero()),
             max_body,
             statuses: parse_status_ranges("status", &c.status)?,
             on_network: !c.disable_retry_on_network_error,
@@ -60,11 +73,20 @@ impl Retry {
         idempotent && self.statuses.iter().any(|(a, b)| (*a..=*b).contains(&code))
     }
 
+    /// The wait after try number `attempt` (1 for the first), before jitter.
+    fn base_backoff(&self, attempt: u32) -> f64 {
+        let exp = i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX);
+        // Capped at a minute, as Traefik's backoff caps each interval.
+        (self.initial.as_secs_f64() * self.multiplier.powi(exp)).min(60.0)
+    }
+
+    /// The wait after try number `attempt`, randomised within ±50%.
     fn backoff(&self, attempt: u32) -> Duration {
-        self.initial.saturating_mul(
-            1u32.checked_shl(attempt.saturating_sub(1))
-                .unwrap_or(u32::MAX),
-        )
+        if self.initial.is_zero() {
+            return Duration::ZERO;
+        }
+        let jitter = 0.5 + rand::random::<f64>();
+        Duration::try_from_secs_f64(self.base_backoff(attempt) * jitter).unwrap_or_default()
     }
 }
 
@@ -89,6 +111,7 @@ impl Middleware for Retry {
                 Ok(c) => c.to_bytes(),
                 Err(_) => return crate::upstream::status_response(http::StatusCode::BAD_REQUEST),
             };
+            let started = tokio::time::Instant::now();
             let mut attempt = 1;
             loop {
                 let mut req = Request::new(if bytes.is_empty() {
@@ -101,7 +124,12 @@ impl Middleware for Retry {
                 *req.version_mut() = parts.version;
                 *req.headers_mut() = parts.headers.clone();
                 let mut resp = next.handle(req, cx).await;
-                if attempt >= self.attempts || !self.should_retry(&resp, &parts.method) {
+                let wait = self.backoff(attempt);
+                let out_of_time = self.timeout.is_some_and(|t| started.elapsed() + wait > t);
+                if attempt >= self.attempts
+                    || out_of_time
+                    || !self.should_retry(&resp, &parts.method)
+                {
                     if attempt > 1 {
                         // For `service_retries_total` and the access log's RetryAttempts.
                         resp.extensions_mut()
@@ -110,12 +138,61 @@ impl Middleware for Retry {
                     return resp;
                 }
                 tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "retrying");
-                let wait = self.backoff(attempt);
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
                 attempt += 1;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn retry(attempts: i64, initial_ms: i64) -> Retry {
+        Retry::new(&Config {
+            attempts,
+            initial_interval: weir_config::Duration::from_millis(initial_ms),
+            ..Config::default()
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn waits_grow_from_the_initial_interval_to_twice_it() {
+        let r = retry(5, 100);
+        assert!((r.base_backoff(1) - 0.1).abs() < 1e-9);
+        // 2^(3/4) × 100 ms: the waits stay under twice the first.
+        assert!((r.base_backoff(4) - 0.1 * 2f64.powf(0.75)).abs() < 1e-9);
+        assert!(r.base_backoff(2) > r.base_backoff(1) && r.base_backoff(4) < 0.2);
+        for attempt in 1..5 {
+            for _ in 0..50 {
+                let w = r.backoff(attempt).as_secs_f64();
+                let base = r.base_backoff(attempt);
+                assert!(
+                    w >= base * 0.5 - 1e-9 && w <= base * 1.5 + 1e-9,
+                    "{w} vs {base}"
+                );
+            }
+        }
+        assert_eq!(retry(3, 0).backoff(2), Duration::ZERO);
+        assert!((retry(2, 100).base_backoff(1) - 0.1).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bad_options_are_refused() {
+        let bad = Config {
+            attempts: 2,
+            timeout: weir_config::Duration::from_millis(-1),
+            ..Config::default()
+        };
+        assert!(Retry::new(&bad).unwrap_err().contains("timeout"));
+        assert!(
+            Retry::new(&Config::default())
+                .unwrap_err()
+                .contains("attempts")
+        );
     }
 }
