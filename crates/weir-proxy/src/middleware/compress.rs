@@ -231,6 +231,7 @@ impl Middleware for Compress {
             let body = CompressBody {
                 inner,
                 encoder: Some(encoder),
+                trailers: None,
             };
             Response::from_parts(parts, body::boxed(body))
         })
@@ -283,6 +284,8 @@ pin_project_lite::pin_project! {
         #[pin]
         inner: Body,
         encoder: Option<Encoder>,
+        // The upstream's trailers (gRPC status...), sent after the compressed data.
+        trailers: Option<HeaderMap>,
     }
 }
 
@@ -297,13 +300,18 @@ impl http_body::Body for CompressBody {
         let mut this = self.project();
         loop {
             let Some(encoder) = this.encoder.as_mut() else {
-                return Poll::Ready(None);
+                return Poll::Ready(this.trailers.take().map(|t| Ok(Frame::trailers(t))));
             };
             let out = match ready!(this.inner.as_mut().poll_frame(cx)) {
-                // Trailers are dropped: the compressed stream ends with the data.
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) => encoder.chunk(&data),
-                    Err(_) => continue,
+                    // Trailers end the body: the compressed stream ends, then they follow.
+                    Err(frame) => {
+                        *this.trailers = frame.into_trailers().ok();
+                        let last = encoder.finish();
+                        *this.encoder = None;
+                        last
+                    }
                 },
                 Some(Err(e)) => return Poll::Ready(Some(Err(e))),
                 None => {
@@ -321,7 +329,7 @@ impl http_body::Body for CompressBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.encoder.is_none()
+        self.encoder.is_none() && self.trailers.is_none()
     }
 }
 
@@ -341,6 +349,37 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(ACCEPT_ENCODING, HeaderValue::from_str(v).unwrap());
         h
+    }
+
+    #[tokio::test]
+    async fn trailers_follow_the_compressed_data() {
+        use http_body_util::BodyExt as _;
+        use tokio::io::AsyncReadExt as _;
+
+        let mut trailers = HeaderMap::new();
+        trailers.insert("grpc-status", HeaderValue::from_static("0"));
+        let frames: Vec<Result<Frame<Bytes>, BoxError>> = vec![
+            Ok(Frame::data(Bytes::from_static(b"hello "))),
+            Ok(Frame::data(Bytes::from_static(b"world"))),
+            Ok(Frame::trailers(trailers.clone())),
+        ];
+        let inner = body::boxed(http_body_util::StreamBody::new(futures_util::stream::iter(
+            frames,
+        )));
+        let compressed = CompressBody {
+            inner,
+            encoder: Some(Encoder::Gzip(GzipEncoder::new(Vec::new()))),
+            trailers: None,
+        };
+        let collected = compressed.collect().await.unwrap();
+        assert_eq!(collected.trailers(), Some(&trailers));
+        let gz = collected.to_bytes();
+        let mut plain = String::new();
+        async_compression::tokio::bufread::GzipDecoder::new(&gz[..])
+            .read_to_string(&mut plain)
+            .await
+            .unwrap();
+        assert_eq!(plain, "hello world");
     }
 
     #[test]
