@@ -24,6 +24,7 @@ mod in_flight_req;
 pub mod ip;
 mod ip_allow_list;
 mod pass_tls_client_cert;
+mod predicate;
 mod rate_limit;
 mod redirect;
 pub(crate) use redirect::redirect_status;

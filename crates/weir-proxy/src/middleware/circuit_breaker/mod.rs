@@ -51,7 +51,7 @@ pub fn spec(c: &Config, scope: &StateScope) -> Result<Spec, String> {
     Ok(Spec::PerRouter(Arc::new(move |router: &str| {
         // The window and the breaker's state outlive reloads that keep its options.
         let state = scope.get(router, || {
-            Mutex::new(State::new(Instant::now(), expr.uses_latency()))
+            Mutex::new(State::new(Instant::now(), expr::uses_latency(&expr)))
         });
         Arc::new(CircuitBreaker {
             expr: expr.clone(),
