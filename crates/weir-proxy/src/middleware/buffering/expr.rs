@@ -10,15 +10,6 @@ use super::super::predicate::{Cond, Eval, Function, Signature, Type};
 /// A parsed retry expression.
 pub type RetryExpr = Cond<RetryFn>;
 
-/// What a retry expression reads: the tries made so far and the status of the last answer.
-#[derive(Debug, Clone, Copy)]
-pub struct Outcome {
-    /// Tries made so far (1 after the first).
-    pub attempts: u32,
-    /// The status of the last answer.
-    pub code: u16,
-}
-
 /// A call of one of the retry functions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RetryFn {
@@ -33,21 +24,9 @@ pub enum RetryFn {
 
 impl Function for RetryFn {
     const TABLE: &'static [Signature] = &[
-        Signature {
-            name: "IsNetworkError",
-            arity: 0,
-            ty: Type::Bool,
-        },
-        Signature {
-            name: "Attempts",
-            arity: 0,
-            ty: Type::Num,
-        },
-        Signature {
-            name: "ResponseCode",
-            arity: 0,
-            ty: Type::Num,
-        },
+        Signature::new("IsNetworkError", 0, Type::Bool),
+        Signature::new("Attempts", 0, Type::Num),
+        Signature::new("ResponseCode", 0, Type::Num),
     ];
     const INTEGERS_ONLY: bool = true;
 
@@ -60,15 +39,16 @@ impl Function for RetryFn {
     }
 }
 
-impl Eval<Outcome> for RetryFn {
-    fn truth(&self, o: &Outcome) -> bool {
-        o.code == 502 || o.code == 504
+/// Evaluated on the tries made so far (1 after the first) and the status of the last answer.
+impl Eval<(u32, u16)> for RetryFn {
+    fn truth(&self, &(_, code): &(u32, u16)) -> bool {
+        code == 502 || code == 504
     }
 
-    fn value(&self, o: &Outcome) -> f64 {
+    fn value(&self, &(attempts, code): &(u32, u16)) -> f64 {
         match self {
-            RetryFn::Attempts => f64::from(o.attempts),
-            _ => f64::from(o.code),
+            RetryFn::Attempts => f64::from(attempts),
+            _ => f64::from(code),
         }
     }
 }
@@ -78,7 +58,7 @@ mod tests {
     use super::*;
 
     fn eval(e: &RetryExpr, attempts: u32, code: u16) -> bool {
-        e.eval(&Outcome { attempts, code })
+        e.eval(&(attempts, code))
     }
 
     #[test]

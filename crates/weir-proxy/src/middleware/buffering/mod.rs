@@ -14,7 +14,7 @@ use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body as _;
 use weir_config::dynamic::Buffering as Config;
 
-pub use expr::{Outcome, RetryExpr};
+pub use expr::RetryExpr;
 
 use super::Middleware;
 use crate::body::{self, Body};
@@ -93,12 +93,10 @@ impl Buffering {
         let mut attempt = 1;
         loop {
             let resp = next.handle(copy(parts, make()), cx).await;
-            let again = self.retry.as_ref().is_some_and(|e| {
-                e.eval(&Outcome {
-                    attempts: attempt,
-                    code: resp.status().as_u16(),
-                })
-            });
+            let again = self
+                .retry
+                .as_ref()
+                .is_some_and(|e| e.eval(&(attempt, resp.status().as_u16())));
             if !again || attempt >= MAX_ATTEMPTS {
                 return resp;
             }

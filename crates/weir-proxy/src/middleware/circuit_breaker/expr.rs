@@ -30,21 +30,9 @@ pub enum Func {
 
 impl Function for Func {
     const TABLE: &'static [Signature] = &[
-        Signature {
-            name: "NetworkErrorRatio",
-            arity: 0,
-            ty: Type::Num,
-        },
-        Signature {
-            name: "ResponseCodeRatio",
-            arity: 4,
-            ty: Type::Num,
-        },
-        Signature {
-            name: "LatencyAtQuantileMS",
-            arity: 1,
-            ty: Type::Num,
-        },
+        Signature::new("NetworkErrorRatio", 0, Type::Num),
+        Signature::new("ResponseCodeRatio", 4, Type::Num),
+        Signature::new("LatencyAtQuantileMS", 1, Type::Num),
     ];
 
     fn build(index: usize, args: &[(f64, usize)], col: usize) -> Result<Self, String> {
