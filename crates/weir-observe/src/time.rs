@@ -55,18 +55,50 @@ impl Utc {
     }
 
     /// RFC 3339 with nanoseconds, `Z` suffix (Go's `RFC3339Nano` trims trailing zeros).
+    #[cfg(test)]
     pub fn rfc3339(&self) -> String {
-        let mut s = format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        );
-        if self.nanos > 0 {
-            let frac = format!("{:09}", self.nanos);
-            s.push('.');
-            s.push_str(frac.trim_end_matches('0'));
-        }
-        s.push('Z');
+        let mut s = String::with_capacity(30);
+        self.write_rfc3339(&mut s);
         s
+    }
+
+    /// [`rfc3339`](Self::rfc3339) appended to `out`, digit by digit: access logs write two
+    /// per line, and `format!` costs several times the rest of the line.
+    pub fn write_rfc3339(&self, out: &mut String) {
+        fn digits(out: &mut String, v: u64, width: usize) {
+            let mut buf = [b'0'; 20];
+            let mut v = v;
+            let mut i = buf.len();
+            while v > 0 || i == buf.len() {
+                i -= 1;
+                buf[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+            let start = buf.len().saturating_sub(width).min(i);
+            out.extend(buf[start..].iter().map(|&b| b as char));
+        }
+        digits(out, u64::try_from(self.year).unwrap_or(0), 4);
+        out.push('-');
+        digits(out, u64::from(self.month), 2);
+        out.push('-');
+        digits(out, u64::from(self.day), 2);
+        out.push('T');
+        digits(out, u64::from(self.hour), 2);
+        out.push(':');
+        digits(out, u64::from(self.minute), 2);
+        out.push(':');
+        digits(out, u64::from(self.second), 2);
+        if self.nanos > 0 {
+            out.push('.');
+            let mut frac = self.nanos;
+            let mut width = 9;
+            while frac.is_multiple_of(10) {
+                frac /= 10;
+                width -= 1;
+            }
+            digits(out, u64::from(frac), width);
+        }
+        out.push('Z');
     }
 }
 
@@ -103,5 +135,13 @@ mod tests {
         // a leap day
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
         assert_eq!(Utc::from_system(t).rfc3339(), "2000-02-29T00:00:00Z");
+        // fractions keep their leading zeros and lose their trailing ones
+        let t = UNIX_EPOCH + Duration::new(1_136_214_245, 120_000_000);
+        assert_eq!(Utc::from_system(t).rfc3339(), "2006-01-02T15:04:05.12Z");
+        let t = UNIX_EPOCH + Duration::new(1_136_214_245, 1);
+        assert_eq!(
+            Utc::from_system(t).rfc3339(),
+            "2006-01-02T15:04:05.000000001Z"
+        );
     }
 }

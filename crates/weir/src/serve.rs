@@ -146,6 +146,9 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     let _ = stop_tx.send(true);
     drop(tx);
     while tasks.join_next().await.is_some() {}
+    if let Some(log) = shared.observer.as_ref().and_then(|o| o.access_log()) {
+        log.finish();
+    }
     tracing::info!("stopped");
     Ok(())
 }

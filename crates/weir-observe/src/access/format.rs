@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 use http::Version;
-use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 use super::{Format, Record, Settings};
 use crate::time::Utc;
@@ -69,22 +69,49 @@ fn clf(s: &Settings, r: &Record, out: &mut String) {
     );
 }
 
-fn json(s: &Settings, r: &Record, out: &mut String) {
+/// A JSON value of a log line.
+enum Val<'a> {
+    Str(Cow<'a, str>),
+    Num(u64),
+    Time(Utc),
+}
+
+impl<'a> From<&'a str> for Val<'a> {
+    fn from(v: &'a str) -> Self {
+        Val::Str(Cow::Borrowed(v))
+    }
+}
+
+impl From<String> for Val<'_> {
+    fn from(v: String) -> Self {
+        Val::Str(Cow::Owned(v))
+    }
+}
+
+impl From<u64> for Val<'_> {
+    fn from(v: u64) -> Self {
+        Val::Num(v)
+    }
+}
+
+/// One JSON object per line, keys in byte order as Traefik (Go's JSON of a map) writes them.
+/// Written straight into `out`: building a JSON map first cost more than proxying the
+/// request.
+fn json<'r>(s: &Settings, r: &'r Record, out: &mut String) {
     let c = &r.capture;
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Value| {
+    let mut fields: Vec<(Cow<'r, str>, Val<'r>)> = Vec::with_capacity(40);
+    let mut put = |k: &'static str, v: Val<'r>| {
         if s.keeps_field(k) {
-            m.insert(k.to_owned(), v);
+            fields.push((Cow::Borrowed(k), v));
         }
     };
-    let start = Utc::from_system(c.start).rfc3339();
-    let nanos =
-        |d: std::time::Duration| Value::from(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-    put("StartUTC", start.clone().into());
-    put("StartLocal", start.into());
+    let start = Utc::from_system(c.start);
+    let nanos = |d: std::time::Duration| Val::Num(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+    put("StartUTC", Val::Time(start));
+    put("StartLocal", Val::Time(start));
     put("Duration", nanos(r.duration));
     put("OriginDuration", nanos(r.duration));
-    put("Overhead", 0.into());
+    put("Overhead", Val::Num(0));
     put("ClientAddr", c.client.to_string().into());
     put("ClientHost", c.client.ip().to_string().into());
     put("ClientPort", c.client.port().to_string().into());
@@ -93,11 +120,11 @@ fn json(s: &Settings, r: &Record, out: &mut String) {
         r.username.as_deref().unwrap_or("-").into(),
     );
     let (host, port) = split_host_port(&c.host);
-    put("RequestAddr", c.host.clone().into());
+    put("RequestAddr", c.host.as_str().into());
     put("RequestHost", host.into());
     put("RequestPort", port.unwrap_or("-").into());
     put("RequestMethod", c.method.as_str().into());
-    put("RequestPath", c.uri.clone().into());
+    put("RequestPath", c.uri.as_str().into());
     put("RequestProtocol", proto(c.version).into());
     put(
         "RequestLine",
@@ -132,27 +159,74 @@ fn json(s: &Settings, r: &Record, out: &mut String) {
         put("ServiceAddr", addr.into());
     }
     if let Some(origin) = r.origin_status {
-        put("OriginStatus", origin.into());
+        put("OriginStatus", u64::from(origin).into());
         put("OriginContentSize", r.size.into());
     }
-    put("DownstreamStatus", r.status.into());
+    put("DownstreamStatus", u64::from(r.status).into());
     put("DownstreamContentSize", r.size.into());
-    put("RetryAttempts", r.retries.into());
+    put("RetryAttempts", u64::from(r.retries).into());
     for (name, value) in &c.request_headers {
-        m.insert(format!("request_{name}"), value.clone().into());
+        fields.push((format!("request_{name}").into(), value.as_str().into()));
     }
     for (name, value) in &r.response_headers {
-        m.insert(format!("downstream_{name}"), value.clone().into());
+        fields.push((format!("downstream_{name}").into(), value.as_str().into()));
     }
-    m.insert("level".into(), "info".into());
-    m.insert("msg".into(), "".into());
-    m.insert(
+    fields.push(("level".into(), "info".into()));
+    fields.push(("msg".into(), "".into()));
+    fields.push((
         "time".into(),
-        Utc::from_system(std::time::SystemTime::now())
-            .rfc3339()
-            .into(),
-    );
-    out.push_str(&Value::Object(m).to_string());
+        Val::Time(Utc::from_system(std::time::SystemTime::now())),
+    ));
+    fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    // A later duplicate (a header named like a field) is dropped, as a map would keep one.
+    fields.dedup_by(|later, earlier| later.0 == earlier.0);
+
+    out.push('{');
+    for (i, (key, value)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_json_str(out, key);
+        out.push(':');
+        match value {
+            Val::Str(v) => push_json_str(out, v),
+            Val::Num(n) => {
+                let _ = write!(out, "{n}");
+            }
+            Val::Time(t) => {
+                out.push('"');
+                t.write_rfc3339(out);
+                out.push('"');
+            }
+        }
+    }
+    out.push('}');
+}
+
+/// `v` as a JSON string literal.
+fn push_json_str(out: &mut String, v: &str) {
+    out.push('"');
+    let mut plain = 0;
+    for (i, b) in v.bytes().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&v[plain..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        plain = i + 1;
+    }
+    out.push_str(&v[plain..]);
+    out.push('"');
 }
 
 /// `host:port` → (`host`, `port`), with IPv6 brackets kept on the host as Go does not.
@@ -172,6 +246,7 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 mod tests {
     use super::*;
     use crate::access::Capture;
+    use serde_json::Value;
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
@@ -254,5 +329,23 @@ mod tests {
         assert_eq!(v["TLSCipher"], "TLS_AES_128_GCM_SHA256");
         assert_eq!(v["RequestScheme"], "https");
         assert_eq!(v["ClientUsername"], "alice");
+
+        // Escaping round-trips through a real JSON parser, and keys come in byte order.
+        let mut r = record();
+        r.capture.request_headers = vec![("X-Odd".into(), "a\"b\\c\nd\u{1}é".into())];
+        let mut out = String::new();
+        line(&s, &r, &mut out);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["request_X-Odd"], "a\"b\\c\nd\u{1}é");
+        assert_eq!(v["StartUTC"], "2006-01-02T15:04:05Z");
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut sorted = keys.clone();
+        sorted.sort_unstable();
+        assert_eq!(keys, sorted);
+        let first_key = out.trim_start_matches("{\"").split('"').next().unwrap();
+        assert_eq!(
+            first_key, sorted[0],
+            "written in byte order, not only parsed so"
+        );
     }
 }

@@ -323,6 +323,11 @@ impl AccessLogger {
         self.writer.reopen();
     }
 
+    /// Writes what is queued and stops the writer (at shutdown).
+    pub fn finish(&self) {
+        self.writer.finish();
+    }
+
     /// Captures the request side of a log line.
     pub(crate) fn capture(
         &self,

@@ -1,42 +1,86 @@
 //! The writer thread: a bounded queue in, a buffered file or stdout out. Blocking writes
 //! happen here only, so a slow disk fills the queue and costs dropped lines, not latency.
+//!
+//! Requests never wake the thread for a line: it wakes on its own every
+//! [`TICK`], or when the queue is a quarter full, drains everything queued and writes it
+//! with one flush. Waking it per line (a futex call, a context switch and a `write` for
+//! each request) cost more than the rest of the proxying.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::thread::Thread;
+use std::time::Duration;
 
 use super::{Record, Settings, format};
 
-enum Msg {
-    Line(Box<Record>),
-    Wake,
-}
+/// The longest a line waits in the queue when traffic is light.
+const TICK: Duration = Duration::from_millis(50);
 
 /// Handle to the writer thread; the thread ends when every handle is dropped.
 pub struct Writer {
-    tx: SyncSender<Msg>,
+    tx: SyncSender<Box<Record>>,
     reopen: Arc<AtomicBool>,
+    /// Lines queued since the thread last drained.
+    pending: Arc<AtomicUsize>,
+    /// Queued lines that make a request wake the thread before its tick.
+    wake_at: usize,
+    thread: Thread,
+    /// Set by [`Writer::finish`]: write what is queued, then end.
+    closing: Arc<AtomicBool>,
+    handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
 impl Writer {
     /// Opens the output and starts the thread.
     pub fn start(settings: Arc<Settings>) -> io::Result<Writer> {
         let out = open(&settings)?;
+        let wake_at = (settings.queue / 4).max(1);
         let (tx, rx) = sync_channel(settings.queue);
         let reopen = Arc::new(AtomicBool::new(false));
-        let flag = reopen.clone();
-        std::thread::Builder::new()
+        let pending = Arc::new(AtomicUsize::new(0));
+        let closing = Arc::new(AtomicBool::new(false));
+        let signals = Signals {
+            reopen: reopen.clone(),
+            pending: pending.clone(),
+            closing: closing.clone(),
+        };
+        let handle = std::thread::Builder::new()
             .name("weir-accesslog".into())
-            .spawn(move || run(&settings, out, &rx, &flag))?;
-        Ok(Writer { tx, reopen })
+            .spawn(move || run(&settings, out, &rx, &signals))?;
+        Ok(Writer {
+            tx,
+            reopen,
+            pending,
+            wake_at,
+            thread: handle.thread().clone(),
+            closing,
+            handle: std::sync::Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Writes every queued line and stops the thread (at shutdown: lines wait up to a tick
+    /// in the queue). Later lines are dropped.
+    pub fn finish(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.thread.unpark();
+        let handle = self.handle.lock().ok().and_then(|mut h| h.take());
+        if let Some(handle) = handle {
+            let _ = handle.join();
+        }
     }
 
     /// Queues a line; false when the queue is full (the line is dropped).
     pub(crate) fn send(&self, record: Box<Record>) -> bool {
-        match self.tx.try_send(Msg::Line(record)) {
-            Ok(()) => true,
+        match self.tx.try_send(record) {
+            Ok(()) => {
+                if self.pending.fetch_add(1, Ordering::Relaxed) + 1 == self.wake_at {
+                    self.thread.unpark();
+                }
+                true
+            }
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
         }
     }
@@ -44,7 +88,7 @@ impl Writer {
     /// Asks the thread to reopen the file before its next write.
     pub fn reopen(&self) {
         self.reopen.store(true, Ordering::Release);
-        let _ = self.tx.try_send(Msg::Wake);
+        self.thread.unpark();
     }
 }
 
@@ -61,34 +105,48 @@ fn open(settings: &Settings) -> io::Result<Box<dyn Write + Send>> {
     })
 }
 
+/// What the requests and the control calls tell the thread.
+struct Signals {
+    reopen: Arc<AtomicBool>,
+    pending: Arc<AtomicUsize>,
+    closing: Arc<AtomicBool>,
+}
+
 fn run(
     settings: &Settings,
     mut out: Box<dyn Write + Send>,
-    rx: &Receiver<Msg>,
-    reopen: &AtomicBool,
+    rx: &Receiver<Box<Record>>,
+    signals: &Signals,
 ) {
     let mut line = String::with_capacity(512);
-    while let Ok(first) = rx.recv() {
-        let mut next = Some(first);
-        // Drain what is queued, then flush once: batches writes under load.
-        while let Some(msg) = next.take() {
-            if reopen.swap(false, Ordering::AcqRel) {
-                let _ = out.flush();
-                match open(settings) {
-                    Ok(o) => out = o,
-                    Err(e) => tracing::error!("access log: cannot reopen: {e}"),
-                }
+    loop {
+        std::thread::park_timeout(TICK);
+        let closing = signals.closing.load(Ordering::Acquire);
+        if signals.reopen.swap(false, Ordering::AcqRel) {
+            let _ = out.flush();
+            match open(settings) {
+                Ok(o) => out = o,
+                Err(e) => tracing::error!("access log: cannot reopen: {e}"),
             }
-            if let Msg::Line(record) = msg {
-                line.clear();
-                format::line(settings, &record, &mut line);
-                if let Err(e) = out.write_all(line.as_bytes()) {
-                    tracing::warn!("access log: write failed: {e}");
-                }
-            }
-            next = rx.try_recv().ok();
         }
+        signals.pending.store(0, Ordering::Relaxed);
+        // Drain what is queued, then flush once.
+        let closed = loop {
+            match rx.try_recv() {
+                Ok(record) => {
+                    line.clear();
+                    format::line(settings, &record, &mut line);
+                    if let Err(e) = out.write_all(line.as_bytes()) {
+                        tracing::warn!("access log: write failed: {e}");
+                    }
+                }
+                Err(TryRecvError::Empty) => break false,
+                Err(TryRecvError::Disconnected) => break true,
+            }
+        };
         let _ = out.flush();
+        if closed || closing {
+            return;
+        }
     }
-    let _ = out.flush();
 }
