@@ -257,3 +257,20 @@ pub async fn get_tls(
     let req = Request::get(path).body(body::empty())?;
     request_tls(addr, server_name, ca_pem, req, false).await
 }
+
+/// The next non-empty data chunk of a streamed response body, each frame awaited at most
+/// 10 s. For tests: panics when the body ends, fails or stalls.
+pub async fn next_data(body: &mut Incoming) -> bytes::Bytes {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
+            .await
+            .expect("a chunk within 10s")
+            .expect("body not finished")
+            .expect("a body frame");
+        if let Ok(data) = frame.into_data()
+            && !data.is_empty()
+        {
+            return data;
+        }
+    }
+}

@@ -311,10 +311,10 @@ async fn todo_app_api_rewrite() {
     assert_eq!(resp.status(), 200, "{}", weir.logs());
     let mut incoming = resp.into_body();
     events.send("data: one\n\n").await.unwrap();
-    assert_eq!(next_data(&mut incoming).await, "data: one\n\n");
+    assert_eq!(client::next_data(&mut incoming).await, "data: one\n\n");
     events.send("data: two\n\n").await.unwrap();
     drop(events);
-    assert_eq!(next_data(&mut incoming).await, "data: two\n\n");
+    assert_eq!(client::next_data(&mut incoming).await, "data: two\n\n");
 
     // Row 5: 5 MB is accepted (the backend gets all of it, with its length), 11 MB is 413
     // whether the client declares the length or streams it chunked.
@@ -352,22 +352,6 @@ async fn todo_app_api_rewrite() {
         .unwrap();
     assert_eq!(r.status, 413, "{}", weir.logs());
     assert_eq!(backend.requests(), before, "the backend never saw them");
-}
-
-async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
-    use http_body_util::BodyExt;
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
-            .await
-            .expect("a chunk within 10s")
-            .expect("body not finished")
-            .unwrap();
-        if let Ok(data) = frame.into_data()
-            && !data.is_empty()
-        {
-            return data;
-        }
-    }
 }
 
 #[tokio::test]

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Request, StatusCode};
-use http_body_util::BodyExt as _;
-use weir_testkit::client::Client;
+use weir_testkit::client::{self, Client};
 use weir_testkit::{WeirProcess, body, server, util};
 
 const DYNAMIC: &str = r#"
@@ -116,21 +115,6 @@ fn chunks(n: usize, size: usize) -> body::TestBody {
         .map(|i| Bytes::from(vec![b'a' + u8::try_from(i).unwrap(); size]))
         .collect();
     body::chunked(chunks, Duration::ZERO)
-}
-
-async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
-            .await
-            .expect("a chunk within 10s")
-            .expect("body not finished")
-            .unwrap();
-        if let Ok(data) = frame.into_data()
-            && !data.is_empty()
-        {
-            return data;
-        }
-    }
 }
 
 #[tokio::test]
@@ -295,10 +279,10 @@ async fn buffering_limits_spools_and_retries() {
     assert_eq!(resp.status(), StatusCode::OK);
     let mut incoming = resp.into_body();
     tx.send("first;").await.unwrap();
-    assert_eq!(next_data(&mut incoming).await, "first;");
+    assert_eq!(client::next_data(&mut incoming).await, "first;");
     tx.send("second").await.unwrap();
     drop(tx);
-    assert_eq!(next_data(&mut incoming).await, "second");
+    assert_eq!(client::next_data(&mut incoming).await, "second");
 
     // A retryExpression that does not parse disables the router, with the reason logged.
     let r = c.get(&url("/"), Some("broken.test")).await.unwrap();

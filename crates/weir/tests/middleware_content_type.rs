@@ -3,12 +3,9 @@
 #![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use bytes::Bytes;
 use http::Request;
-use http_body_util::BodyExt as _;
-use weir_testkit::client::Client;
+use weir_testkit::client::{self, Client};
 use weir_testkit::{WeirProcess, body, server, util};
 
 const DYNAMIC: &str = r#"
@@ -36,21 +33,6 @@ http:
       loadBalancer:
         servers: [{url: "{{bodies}}"}]
 "#;
-
-async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
-            .await
-            .expect("a chunk within 10s")
-            .expect("body not finished")
-            .unwrap();
-        if let Ok(data) = frame.into_data()
-            && !data.is_empty()
-        {
-            return data;
-        }
-    }
-}
 
 #[tokio::test]
 async fn content_type_is_sniffed_only_when_asked() {
@@ -139,12 +121,12 @@ async fn content_type_is_sniffed_only_when_asked() {
     );
     let mut incoming = resp.into_body();
     assert_eq!(
-        next_data(&mut incoming).await,
+        client::next_data(&mut incoming).await,
         "<!DOCTYPE html><title>x</title>"
     );
     tx.send("<p>more").await.unwrap();
     drop(tx);
-    assert_eq!(next_data(&mut incoming).await, "<p>more");
+    assert_eq!(client::next_data(&mut incoming).await, "<p>more");
 
     // The deprecated option is reported.
     assert!(

@@ -290,28 +290,12 @@ http:
     assert_eq!(resp.status(), StatusCode::OK);
     let mut incoming = resp.into_body();
     tx.send("first;").await.unwrap();
-    let first = next_data(&mut incoming).await;
+    let first = client::next_data(&mut incoming).await;
     assert_eq!(first, Bytes::from_static(b"first;"));
     tx.send("second").await.unwrap();
     drop(tx);
-    let second = next_data(&mut incoming).await;
+    let second = client::next_data(&mut incoming).await;
     assert_eq!(second, Bytes::from_static(b"second"));
-}
-
-async fn next_data(body: &mut hyper::body::Incoming) -> Bytes {
-    use http_body_util::BodyExt;
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(10), body.frame())
-            .await
-            .expect("a chunk within 10s")
-            .expect("body not finished")
-            .unwrap();
-        if let Ok(data) = frame.into_data()
-            && !data.is_empty()
-        {
-            return data;
-        }
-    }
 }
 
 #[tokio::test]

@@ -146,13 +146,9 @@ impl UpstreamClient {
         target: &ServerTarget,
     ) -> Result<Response<Body>, UpstreamError> {
         if upgrade::is_upgrade_request(&req) {
-            let fut = self.upgrade.forward(req, target);
-            return match self.response_header_timeout {
-                Some(limit) => tokio::time::timeout(limit, fut)
-                    .await
-                    .unwrap_or_else(|_| Err(header_timeout(limit))),
-                None => fut.await,
-            };
+            return self
+                .within_header_timeout(self.upgrade.forward(req, target))
+                .await?;
         }
 
         if target.scheme() == ServerScheme::Http {
@@ -183,13 +179,7 @@ impl UpstreamClient {
                 other => other,
             }
         };
-        let result = match self.response_header_timeout {
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(result) => result,
-                Err(_) => return Err(header_timeout(limit)),
-            },
-            None => exchange.await,
-        };
+        let result = self.within_header_timeout(exchange).await?;
 
         match result {
             Ok(mut resp) => {
@@ -252,13 +242,7 @@ impl UpstreamClient {
                 other => other,
             }
         };
-        let result = match self.response_header_timeout {
-            Some(limit) => match tokio::time::timeout(limit, exchange).await {
-                Ok(result) => result,
-                Err(_) => return Err(header_timeout(limit)),
-            },
-            None => exchange.await,
-        };
+        let result = self.within_header_timeout(exchange).await?;
         match result {
             Ok(mut resp) => {
                 strip_hop_by_hop(resp.headers_mut());
@@ -281,6 +265,21 @@ impl UpstreamClient {
         match scheme {
             ServerScheme::H2c => self.h2c.request(req),
             ServerScheme::Http | ServerScheme::Https => self.pooled.request(req),
+        }
+    }
+}
+
+impl UpstreamClient {
+    /// Awaits `exchange` within `responseHeaderTimeout`, when one is set.
+    async fn within_header_timeout<T>(
+        &self,
+        exchange: impl Future<Output = T>,
+    ) -> Result<T, UpstreamError> {
+        match self.response_header_timeout {
+            Some(limit) => tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| header_timeout(limit)),
+            None => Ok(exchange.await),
         }
     }
 }
