@@ -73,15 +73,11 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
         .await
         .unwrap();
     let [web, traefik] = util::free_ports::<2>().unwrap();
-    let p = WeirProcess::builder(BIN)
-        .static_config(&static_config(
+    let p = WeirProcess::start(BIN, &static_config(
             web,
             traefik,
             "  format: json\n  filePath: \"{{dir}}/access.json\"\n  fields:\n    headers:\n      defaultMode: keep\n      names:\n        X-Drop-Me: drop",
-        ))
-        .dynamic_config(&dynamic(&up.url()))
-        .ping_port(traefik)
-        .start()
+        ), &dynamic(&up.url()), traefik)
         .await
         .unwrap();
     let req = Request::post(format!("http://127.0.0.1:{web}/items?x=1"))
@@ -148,17 +144,18 @@ async fn common_format_filters_and_reopen_on_sigusr1() {
     .await
     .unwrap();
     let [web, traefik] = util::free_ports::<2>().unwrap();
-    let mut p = WeirProcess::builder(BIN)
-        .static_config(&static_config(
+    let mut p = WeirProcess::start(
+        BIN,
+        &static_config(
             web,
             traefik,
             "  filePath: \"{{dir}}/access.log\"\n  filters:\n    statusCodes: [\"500-599\"]",
-        ))
-        .dynamic_config(&dynamic(&up.url()))
-        .ping_port(traefik)
-        .start()
-        .await
-        .unwrap();
+        ),
+        &dynamic(&up.url()),
+        traefik,
+    )
+    .await
+    .unwrap();
     let base = format!("http://127.0.0.1:{web}");
     client::get(&format!("{base}/ok"), Some("app.test"))
         .await
@@ -253,11 +250,7 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
         "entryPoints:\n",
         &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
     );
-    let _p = WeirProcess::builder(BIN)
-        .static_config(&cfg)
-        .dynamic_config(&dynamic(&up.url()))
-        .ping_port(traefik)
-        .start()
+    let _p = WeirProcess::start(BIN, &cfg, &dynamic(&up.url()), traefik)
         .await
         .unwrap();
     let c = client::Client::http1();
@@ -311,17 +304,18 @@ async fn authenticated_user_is_logged() {
     );
     for (format, file) in [("json", "access.json"), ("common", "access.log")] {
         let [web, traefik] = util::free_ports::<2>().unwrap();
-        let p = WeirProcess::builder(BIN)
-            .static_config(&static_config(
+        let p = WeirProcess::start(
+            BIN,
+            &static_config(
                 web,
                 traefik,
                 &format!("  format: {format}\n  filePath: \"{{{{dir}}}}/{file}\""),
-            ))
-            .dynamic_config(&dynamic)
-            .ping_port(traefik)
-            .start()
-            .await
-            .unwrap();
+            ),
+            &dynamic,
+            traefik,
+        )
+        .await
+        .unwrap();
         let url = format!("http://127.0.0.1:{web}/who?x=1");
         use base64::Engine as _;
         let token = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");

@@ -91,13 +91,14 @@ async fn get_json(url: &str) -> (u16, Value, Option<String>) {
 async fn api_shapes_filters_and_dashboard() {
     let up = server::echo("app").await.unwrap();
     let [web, traefik] = util::free_ports::<2>().unwrap();
-    let _p = WeirProcess::builder(BIN)
-        .static_config(&static_config(web, traefik))
-        .dynamic_config(&dynamic(&up.url()))
-        .ping_port(traefik)
-        .start()
-        .await
-        .unwrap();
+    let _p = WeirProcess::start(
+        BIN,
+        &static_config(web, traefik),
+        &dynamic(&up.url()),
+        traefik,
+    )
+    .await
+    .unwrap();
     let api = format!("http://127.0.0.1:{traefik}/api");
 
     let (code, v, _) = get_json(&format!("{api}/version")).await;

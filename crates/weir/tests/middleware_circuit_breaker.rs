@@ -87,17 +87,16 @@ async fn trips_on_failures_falls_back_and_recovers() {
         .await
         .unwrap();
     let [web, traefik] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&static_config(web, traefik))
-        .dynamic_config(
-            &DYNAMIC
-                .replace("{{app}}", &app.url())
-                .replace("{{healthy}}", &healthy.url()),
-        )
-        .ping_port(traefik)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &static_config(web, traefik),
+        &DYNAMIC
+            .replace("{{app}}", &app.url())
+            .replace("{{healthy}}", &healthy.url()),
+        traefik,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let url = format!("http://127.0.0.1:{web}/");
 

@@ -68,13 +68,14 @@ async fn content_type_is_sniffed_only_when_asked() {
     .await
     .unwrap();
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&DYNAMIC.replace("{{bodies}}", &bodies.url()))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &DYNAMIC.replace("{{bodies}}", &bodies.url()),
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let url = |path: &str| format!("http://127.0.0.1:{web}{path}");
 

@@ -127,13 +127,14 @@ async fn grpc_web() {
         "{{upstream}}",
         &format!("h2c://127.0.0.1:{}", upstream.port()),
     );
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&dynamic)
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &dynamic,
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let call = async |ct: &str, origin: &str, body: Bytes| {
         let req = Request::post(format!("http://127.0.0.1:{web}/pkg.Echo/Say"))

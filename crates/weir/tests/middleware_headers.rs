@@ -109,13 +109,14 @@ async fn send(
 async fn headers_middleware() {
     let upstream = server::echo("up").await.unwrap();
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&DYNAMIC.replace("{{upstream}}", &upstream.url()))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &DYNAMIC.replace("{{upstream}}", &upstream.url()),
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
 
     // Custom headers: set and removed both ways.

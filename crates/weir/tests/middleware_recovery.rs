@@ -109,13 +109,14 @@ async fn retry_and_errors() {
         .replace("{{flaky}}", &flaky.url())
         .replace("{{statuses}}", &statuses.url())
         .replace("{{pages}}", &pages.url());
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&dynamic)
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &dynamic,
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let url = |path: &str| format!("http://127.0.0.1:{web}{path}");
 

@@ -49,13 +49,14 @@ async fn retry_timeout_bounds_the_tries() {
         .unwrap()
     };
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&DYNAMIC.replace("{{busy}}", &busy.url()))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &DYNAMIC.replace("{{busy}}", &busy.url()),
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let url = format!("http://127.0.0.1:{web}/");
 

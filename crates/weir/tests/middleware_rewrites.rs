@@ -147,13 +147,14 @@ const fn case(host: &'static str, target: &'static str, status: u16, expect: &'s
 async fn rewrites_and_redirects() {
     let upstream = server::echo("up").await.unwrap();
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&DYNAMIC.replace("{{upstream}}", &upstream.url()))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &DYNAMIC.replace("{{upstream}}", &upstream.url()),
+        admin,
+    )
+    .await
+    .unwrap();
 
     let with = |mut c: Case, method: &'static str, header: Option<(&'static str, &'static str)>| {
         c.method = method;
@@ -276,13 +277,14 @@ async fn rewrites_and_redirects() {
 async fn edge_basics_https_redirect() {
     let dynamic = include_str!("../../weir-config/tests/data/edge-basics/dynamic.yaml");
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(dynamic)
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        dynamic,
+        admin,
+    )
+    .await
+    .unwrap();
     let resp = Client::http1()
         .get(&format!("http://127.0.0.1:{web}/"), Some("whoami.local"))
         .await

@@ -71,13 +71,14 @@ async fn rate_limit_and_in_flight_state_survive_unrelated_reloads() {
             .replace("{{echo}}", &echo.url())
             .replace("{{holder}}", &holder.url())
     };
-    let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
-        .static_config(&util::basic_static_config(web, admin))
-        .dynamic_config(&config("", 2))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = WeirProcess::start(
+        env!("CARGO_BIN_EXE_weir"),
+        &util::basic_static_config(web, admin),
+        &config("", 2),
+        admin,
+    )
+    .await
+    .unwrap();
     let c = Client::http1();
     let url = format!("http://127.0.0.1:{web}/");
     let status = async |host: &str| c.get(&url, Some(host)).await.unwrap().status.as_u16();
