@@ -85,18 +85,19 @@ impl Buffering {
     /// not call for another try.
     async fn send(
         &self,
-        parts: &Parts,
+        parts: Parts,
         make: impl Fn() -> Body,
         cx: &RequestContext,
         next: &dyn Handler,
     ) -> Response<Body> {
+        // Without a retryExpression there is one try: the head goes on as it is.
+        let Some(retry) = &self.retry else {
+            return next.handle(Request::from_parts(parts, make()), cx).await;
+        };
         let mut attempt = 1;
         loop {
-            let resp = next.handle(copy(parts, make()), cx).await;
-            let again = self
-                .retry
-                .as_ref()
-                .is_some_and(|e| e.eval(&(attempt, resp.status().as_u16())));
+            let resp = next.handle(copy(&parts, make()), cx).await;
+            let again = retry.eval(&(attempt, resp.status().as_u16()));
             if !again || attempt >= MAX_ATTEMPTS {
                 return resp;
             }
@@ -119,7 +120,7 @@ impl Buffering {
             return too_large();
         }
         if body.is_end_stream() {
-            return self.send(&parts, body::empty, cx, next).await;
+            return self.send(parts, body::empty, cx, next).await;
         }
         if self.buffer_requests && !parts.headers.contains_key(UPGRADE) {
             let stored = match spool::read(body, self.mem_request, self.max_request).await {
@@ -141,7 +142,7 @@ impl Buffering {
             parts
                 .headers
                 .insert(CONTENT_LENGTH, HeaderValue::from(stored.len()));
-            return self.send(&parts, || stored.body(), cx, next).await;
+            return self.send(parts, || stored.body(), cx, next).await;
         }
         let Some(max) = self.max_request else {
             return next.handle(Request::from_parts(parts, body), cx).await;
@@ -155,9 +156,9 @@ impl Buffering {
         resp
     }
 
-    async fn response(&self, resp: Response<Body>, method: &Method) -> Response<Body> {
+    async fn response(&self, resp: Response<Body>, head: bool) -> Response<Body> {
         let status = resp.status();
-        if *method == Method::HEAD
+        if head
             || status.is_informational()
             || status == StatusCode::NO_CONTENT
             || status == StatusCode::NOT_MODIFIED
@@ -205,12 +206,12 @@ impl Middleware for Buffering {
         next: &'a dyn Handler,
     ) -> BoxFuture<'a, Response<Body>> {
         Box::pin(async move {
-            let method = req.method().clone();
+            let head = req.method() == Method::HEAD;
             let resp = self.request(req, cx, next).await;
             if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
                 return resp;
             }
-            self.response(resp, &method).await
+            self.response(resp, head).await
         })
     }
 }
