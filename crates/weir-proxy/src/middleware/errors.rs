@@ -38,15 +38,7 @@ pub(super) fn parse_status_ranges(field: &str, list: &[String]) -> Result<Vec<(u
 /// Percent-encodes everything but unreserved characters (Go's `url.QueryEscape`, with
 /// spaces as `%20`).
 fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    super::uri::query_escape(s, false)
 }
 
 /// When the rest of the chain answers with a status in `status`, asks `service` for
@@ -104,7 +96,7 @@ impl Middleware for Errors {
     ) -> BoxFuture<'a, Response<Body>> {
         Box::pin(async move {
             let host = req.headers().get(HOST).cloned();
-            let url = req.uri().to_string();
+            let url = req.uri().clone();
             let resp = next.handle(req, cx).await;
             let original = resp.status();
             let code = original.as_u16();
@@ -116,7 +108,7 @@ impl Middleware for Errors {
                 .query
                 .replace("{status}", status.as_str())
                 .replace("{originalStatus}", original.as_str())
-                .replace("{url}", &query_escape(&url));
+                .replace("{url}", &query_escape(&url.to_string()));
             let Ok(uri) = target.parse::<Uri>() else {
                 return resp;
             };

@@ -202,19 +202,7 @@ impl Info {
 
 /// Go's `url.QueryEscape`: unreserved characters stay, space becomes `+`, the rest `%XX`.
 fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3 / 2);
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(char::from(b));
-            }
-            b' ' => out.push('+'),
-            _ => {
-                let _ = write!(out, "%{b:02X}");
-            }
-        }
-    }
-    out
+    super::uri::query_escape(s, true)
 }
 
 impl PassTlsClientCert {

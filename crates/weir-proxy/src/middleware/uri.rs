@@ -47,6 +47,25 @@ pub(super) fn bad_rewrite() -> Response<Body> {
     status_response(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
+/// Go's `url.QueryEscape`: unreserved characters stay, the rest become `%XX`; a space
+/// becomes `+` when `plus_for_space` (Go's form) and `%20` otherwise.
+pub(super) fn query_escape(s: &str, plus_for_space: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() * 3 / 2);
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' if plus_for_space => out.push('+'),
+            _ => {
+                let _ = write!(out, "%{b:02X}");
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
