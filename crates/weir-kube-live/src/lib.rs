@@ -40,6 +40,28 @@ pub struct Publication {
     pub problems: Vec<Problem>,
 }
 
+/// The kinds both providers watch besides their own: backends, their endpoints and TLS
+/// secrets.
+const SHARED_RESOURCES: [Resource; 3] = [watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET];
+
+/// Resolves the API server and credentials from a provider's connection options.
+fn connection(
+    endpoint: &str,
+    token: &str,
+    cert_auth_file_path: &str,
+    kubeconfig: &str,
+) -> Result<ApiConfig, ApiError> {
+    connect::resolve(
+        &connect::Options {
+            endpoint,
+            token,
+            cert_auth_file_path,
+            kubeconfig,
+        },
+        &connect::Env::current(),
+    )
+}
+
 /// One configured live provider.
 #[derive(Debug, Clone)]
 pub struct Provider {
@@ -61,17 +83,14 @@ impl Provider {
         if !c.disable_cluster_scope_resources {
             resources.push(watch::INGRESS_CLASS);
         }
-        resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
+        resources.extend(SHARED_RESOURCES);
         Ok(Provider {
             name: weir_kube::INGRESS_PROVIDER,
-            api: connect::resolve(
-                &connect::Options {
-                    endpoint: &c.endpoint,
-                    token: &c.token,
-                    cert_auth_file_path: &c.cert_auth_file_path,
-                    kubeconfig: &c.kubeconfig,
-                },
-                &connect::Env::current(),
+            api: connection(
+                &c.endpoint,
+                &c.token,
+                &c.cert_auth_file_path,
+                &c.kubeconfig,
             )?,
             options: Options {
                 ingress: Some(IngressOptions::from_static(c)),
@@ -92,17 +111,14 @@ impl Provider {
     /// `providers.kubernetesCRD`.
     pub fn crd(c: &KubernetesCrdConfig) -> Result<Self, ApiError> {
         let mut resources = watch::TRAEFIK_KINDS.to_vec();
-        resources.extend([watch::SERVICE, watch::ENDPOINT_SLICE, watch::SECRET]);
+        resources.extend(SHARED_RESOURCES);
         Ok(Provider {
             name: weir_kube::CRD_PROVIDER,
-            api: connect::resolve(
-                &connect::Options {
-                    endpoint: &c.endpoint,
-                    token: &c.token,
-                    cert_auth_file_path: &c.cert_auth_file_path,
-                    kubeconfig: &c.kubeconfig,
-                },
-                &connect::Env::current(),
+            api: connection(
+                &c.endpoint,
+                &c.token,
+                &c.cert_auth_file_path,
+                &c.kubeconfig,
             )?,
             options: Options {
                 crd: Some(CrdOptions::from_static(c)),
