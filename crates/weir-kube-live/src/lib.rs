@@ -86,12 +86,7 @@ impl Provider {
         resources.extend(SHARED_RESOURCES);
         Ok(Provider {
             name: weir_kube::INGRESS_PROVIDER,
-            api: connection(
-                &c.endpoint,
-                &c.token,
-                &c.cert_auth_file_path,
-                &c.kubeconfig,
-            )?,
+            api: connection(&c.endpoint, &c.token, &c.cert_auth_file_path, &c.kubeconfig)?,
             options: Options {
                 ingress: Some(IngressOptions::from_static(c)),
                 ..Options::default()
@@ -114,12 +109,7 @@ impl Provider {
         resources.extend(SHARED_RESOURCES);
         Ok(Provider {
             name: weir_kube::CRD_PROVIDER,
-            api: connection(
-                &c.endpoint,
-                &c.token,
-                &c.cert_auth_file_path,
-                &c.kubeconfig,
-            )?,
+            api: connection(&c.endpoint, &c.token, &c.cert_auth_file_path, &c.kubeconfig)?,
             options: Options {
                 crd: Some(CrdOptions::from_static(c)),
                 ..Options::default()

@@ -197,14 +197,14 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
         };
         let listed = client.get_json(&list_url).await;
         let mut rv = match listed {
-            Ok(list) => {
+            Ok(mut list) => {
                 let rv = list
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_owned();
-                let items = match list.get("items") {
-                    Some(Value::Array(items)) => items.clone(),
+                let items = match list.get_mut("items").map(Value::take) {
+                    Some(Value::Array(items)) => items,
                     _ => Vec::new(),
                 };
                 let items = items
@@ -311,7 +311,7 @@ async fn watch_once(
 }
 
 async fn handle_event(
-    ev: Value,
+    mut ev: Value,
     w: &Watch,
     rv: &mut String,
     tx: &mpsc::Sender<Event>,
@@ -321,7 +321,7 @@ async fn handle_event(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let object = ev.get("object").cloned().unwrap_or(Value::Null);
+    let object = ev.get_mut("object").map(Value::take).unwrap_or(Value::Null);
     if kind == "ERROR" {
         let code = object.get("code").and_then(Value::as_u64).unwrap_or(0);
         let message = object
