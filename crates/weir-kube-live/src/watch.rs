@@ -188,13 +188,13 @@ const NOT_INSTALLED_RETRY: Duration = Duration::from_secs(60);
 pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
     let path = w.resource.path(w.namespace.as_deref());
     let selector = query(&w);
+    let list_url = if selector.is_empty() {
+        path.clone()
+    } else {
+        format!("{path}?{selector}")
+    };
     let mut backoff = BACKOFF_MIN;
     loop {
-        let list_url = if selector.is_empty() {
-            path.clone()
-        } else {
-            format!("{path}?{selector}")
-        };
         let listed = client.get_json(&list_url).await;
         let mut rv = match listed {
             Ok(mut list) => {
