@@ -28,10 +28,7 @@ pub fn client_config(config: &ApiConfig) -> Result<rustls::ClientConfig, ApiErro
         None => Ok(builder.with_no_client_auth()),
         Some((cert, key)) => {
             let what = format!("client certificate {}", cert.describe());
-            let pem = cert.read("client certificate")?;
-            let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| ApiError::Config(format!("{what}: {e}")))?;
+            let chain = certificates(&cert.read("client certificate")?, &what)?;
             if chain.is_empty() {
                 return Err(ApiError::Config(format!("{what}: no certificate")));
             }
@@ -46,6 +43,13 @@ pub fn client_config(config: &ApiConfig) -> Result<rustls::ClientConfig, ApiErro
     }
 }
 
+/// The PEM certificates in `pem`; `what` names the file in the error.
+fn certificates(pem: &[u8], what: &str) -> Result<Vec<CertificateDer<'static>>, ApiError> {
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::Config(format!("{what}: {e}")))
+}
+
 fn roots(config: &ApiConfig) -> Result<RootCertStore, ApiError> {
     let mut roots = RootCertStore::empty();
     let Some(ca) = &config.ca else {
@@ -53,10 +57,7 @@ fn roots(config: &ApiConfig) -> Result<RootCertStore, ApiError> {
         return Ok(roots);
     };
     let what = format!("CA {}", ca.describe());
-    let pem = ca.read("CA file")?;
-    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(&pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| ApiError::Config(format!("{what}: {e}")))?;
+    let certs = certificates(&ca.read("CA file")?, &what)?;
     let (added, _) = roots.add_parsable_certificates(certs);
     if added == 0 {
         return Err(ApiError::Config(format!("{what}: no usable certificate")));
