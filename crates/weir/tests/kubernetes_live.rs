@@ -69,6 +69,18 @@ async fn wait_for(base: &str, host: &str, status: u16, upstream: Option<&str>, w
     );
 }
 
+/// weir with `provider` (`kubernetesingress` or `kubernetescrd`) pointed at `endpoint`.
+async fn start(web: u16, admin: u16, provider: &str, endpoint: &str, token: &str) -> WeirProcess {
+    WeirProcess::builder(WEIR)
+        .static_config(&static_config(web, admin))
+        .arg(&format!("--providers.{provider}.endpoint={endpoint}"))
+        .arg(&format!("--providers.{provider}.token={token}"))
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn ingress_added_changed_deleted_and_kept_when_the_api_is_gone() {
     let one = server::echo("one").await.unwrap();
@@ -79,17 +91,7 @@ async fn ingress_added_changed_deleted_and_kept_when_the_api_is_gone() {
     api.apply(ingress("a.test"));
 
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(web, admin))
-        .arg(&format!(
-            "--providers.kubernetesingress.endpoint={}",
-            api.url()
-        ))
-        .arg(&format!("--providers.kubernetesingress.token={TOKEN}"))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = start(web, admin, "kubernetesingress", &api.url(), TOKEN).await;
     let base = format!("http://127.0.0.1:{web}");
 
     // Listed at start: the Ingress routes to the endpoint of its Service.
@@ -138,17 +140,7 @@ async fn a_wrong_token_serves_nothing_and_says_why() {
     api.apply(slice(one.port()));
     api.apply(ingress("a.test"));
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(web, admin))
-        .arg(&format!(
-            "--providers.kubernetesingress.endpoint={}",
-            api.url()
-        ))
-        .arg("--providers.kubernetesingress.token=wrong")
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = start(web, admin, "kubernetesingress", &api.url(), "wrong").await;
     let said = util::wait_until(WAIT, async || weir.logs().contains("401")).await;
     assert!(said.is_ok(), "{}", weir.logs());
     let r = client::get(&format!("http://127.0.0.1:{web}/"), Some("a.test"))
@@ -176,14 +168,7 @@ async fn crd_provider_follows_ingress_routes() {
     api.apply(slice(one.port()));
     api.apply(ingress_route("r.test"));
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(web, admin))
-        .arg(&format!("--providers.kubernetescrd.endpoint={}", api.url()))
-        .arg(&format!("--providers.kubernetescrd.token={TOKEN}"))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = start(web, admin, "kubernetescrd", &api.url(), TOKEN).await;
     let base = format!("http://127.0.0.1:{web}");
     wait_for(&base, "r.test", 200, Some("one"), &weir).await;
     api.apply(ingress_route("s.test"));
