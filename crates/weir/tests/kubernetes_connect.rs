@@ -60,9 +60,9 @@ fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
 }
 
-#[tokio::test]
-async fn kubeconfig_with_a_client_certificate_over_mutual_tls() {
-    let one = server::echo("one").await.unwrap();
+/// A FakeApi over TLS that requires a client certificate; with its server CA and the
+/// client CA it trusts.
+async fn mtls_api() -> (FakeApi, TestCa, TestCa) {
     let server_ca = TestCa::new().unwrap();
     let client_ca = TestCa::new().unwrap();
     let tls = server_ca
@@ -74,6 +74,13 @@ async fn kubeconfig_with_a_client_certificate_over_mutual_tls() {
     )
     .await
     .unwrap();
+    (api, server_ca, client_ca)
+}
+
+#[tokio::test]
+async fn kubeconfig_with_a_client_certificate_over_mutual_tls() {
+    let one = server::echo("one").await.unwrap();
+    let (api, server_ca, client_ca) = mtls_api().await;
     objects(&api, one.port());
     let client_cert = client_ca.issue(&["weir"]).unwrap();
     // The CA inline, the client certificate and key as files relative to the kubeconfig.
@@ -109,17 +116,7 @@ async fn kubeconfig_with_a_client_certificate_over_mutual_tls() {
 #[tokio::test]
 async fn without_the_client_certificate_the_handshake_fails_and_nothing_is_served() {
     let one = server::echo("one").await.unwrap();
-    let server_ca = TestCa::new().unwrap();
-    let client_ca = TestCa::new().unwrap();
-    let tls = server_ca
-        .server_config_requiring_client_cert(&["localhost", "127.0.0.1"], &client_ca)
-        .unwrap();
-    let api = FakeApi::start_with(
-        ServerOptions::new().tls_config(tls, server_ca.cert_pem()),
-        None,
-    )
-    .await
-    .unwrap();
+    let (api, server_ca, _) = mtls_api().await;
     objects(&api, one.port());
     // A certificate from a CA the API server does not trust.
     let stranger = TestCa::new().unwrap().issue(&["weir"]).unwrap();
