@@ -12,7 +12,7 @@ use rustls::ClientConfig;
 
 use super::connector::{ConnUses, TrackingConnector};
 use super::error::{UpstreamError, UpstreamErrorKind};
-use super::h1pool::{H1Pool, SendError};
+use super::h1pool::H1Pool;
 use super::settings::TransportSettings;
 use super::target::{ServerScheme, ServerTarget};
 use super::tls::{self, ClientIdentity, TlsSettingsError};
@@ -225,20 +225,13 @@ impl UpstreamClient {
 
         let exchange = async {
             match self.h1.send(key, authority, req).await {
-                Err(err) if !err.connect && err.reused => {
-                    let again = match (err.request, backup) {
-                        (Some(req), _) => req,
-                        (None, Some(head)) => head.into_request(),
-                        (None, None) => {
-                            return Err(SendError {
-                                request: None,
-                                ..err
-                            });
-                        }
-                    };
-                    tracing::debug!(error = %err.source, "retrying on a fresh connection after a stale keep-alive connection failed");
-                    self.h1.send(key, authority, again).await
-                }
+                Err(err) if !err.connect && err.reused => match backup {
+                    Some(head) => {
+                        tracing::debug!(error = %err.source, "retrying on a fresh connection after a stale keep-alive connection failed");
+                        self.h1.send(key, authority, head.into_request()).await
+                    }
+                    None => Err(err),
+                },
                 other => other,
             }
         };
@@ -262,9 +255,11 @@ impl UpstreamClient {
     }
 
     fn send(&self, scheme: ServerScheme, req: Request<Body>) -> ResponseFuture {
-        match scheme {
-            ServerScheme::H2c => self.h2c.request(req),
-            ServerScheme::Http | ServerScheme::Https => self.pooled.request(req),
+        // `http://` servers never get here: `forward` hands them to the own HTTP/1.1 pool.
+        if scheme == ServerScheme::H2c {
+            self.h2c.request(req)
+        } else {
+            self.pooled.request(req)
         }
     }
 }

@@ -38,9 +38,9 @@ struct Conn {
     /// `None` once it ended. Dropping it is what fails a request still queued in it
     /// (giving the request back), so it goes as soon as it is done.
     driver: Option<Driver>,
-    /// Responses this connection delivered: a failure on a used one may be a stale
-    /// keep-alive connection the server closed just now.
-    uses: u64,
+    /// Whether this connection delivered a response: a failure on a used one may be a
+    /// stale keep-alive connection the server closed just now.
+    used: bool,
 }
 
 impl Conn {
@@ -82,8 +82,6 @@ pub(crate) struct SendError {
     pub connect: bool,
     /// The failure happened on a connection that had delivered responses before.
     pub reused: bool,
-    /// The request, when it was provably not sent and can go elsewhere as it is.
-    pub request: Option<Request<Body>>,
     /// The cause.
     pub source: BoxError,
 }
@@ -127,7 +125,6 @@ impl H1Pool {
                         return Err(SendError {
                             connect: true,
                             reused: false,
-                            request: Some(req),
                             source,
                         });
                     }
@@ -138,7 +135,6 @@ impl H1Pool {
                     return Err(SendError {
                         connect: true,
                         reused: false,
-                        request: Some(req),
                         source: "the server closed the connection before the request".into(),
                     });
                 }
@@ -147,7 +143,7 @@ impl H1Pool {
             }
             match exchange(&mut conn, req).await {
                 Ok(resp) => {
-                    conn.uses += 1;
+                    conn.used = true;
                     let pool = self.clone();
                     let key = key.clone();
                     return Ok(resp.map(|inner| {
@@ -163,11 +159,10 @@ impl H1Pool {
                 Err(mut err) => match err.take_message() {
                     // Never serialized: safe to send anywhere, whatever the method.
                     Some(back) if !fresh => req = back,
-                    back => {
+                    _ => {
                         return Err(SendError {
                             connect: false,
-                            reused: conn.uses > 0,
-                            request: back,
+                            reused: conn.used,
                             source: err.into_error().into(),
                         });
                     }
@@ -249,7 +244,7 @@ impl H1Pool {
         Ok(Conn {
             tx,
             driver: Some(driver),
-            uses: 0,
+            used: false,
         })
     }
 }
