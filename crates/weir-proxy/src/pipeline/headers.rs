@@ -54,12 +54,17 @@ static UNTRUSTED: [&str; 22] = [
     "x_real_ip",
 ];
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) plus the legacy ones proxies still see.
-/// Whether `name` (lower case) is one [`strip_hop_by_hop`] acts on.
-fn is_hop_by_hop(name: &str) -> bool {
-    HOP_BY_HOP.iter().any(|h| h.as_str() == name) || name == "te"
+/// Whether `name` (lower case) is a hop-by-hop header (RFC 9110 §7.6.1) or one of the
+/// legacy ones proxies still see: `Connection`, `Keep-Alive`, `Proxy-Connection`, `TE`,
+/// `Transfer-Encoding`, `Upgrade`. Requests and responses both drop these.
+pub(crate) fn is_hop_by_hop(name: &str) -> bool {
+    matches!(
+        name,
+        "connection" | "keep-alive" | "proxy-connection" | "te" | "transfer-encoding" | "upgrade"
+    )
 }
 
+/// Hop-by-hop headers removed from requests; `TE` is handled apart (`trailers` stays).
 static HOP_BY_HOP: [HeaderName; 6] = [
     CONNECTION,
     HeaderName::from_static("keep-alive"),
@@ -142,7 +147,10 @@ pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 /// the request asked for one, so the caller can restore it for the upstream.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
     // One pass over the names instead of eight lookups: most requests carry none of them.
-    if !headers.keys().any(|name| is_hop_by_hop(name.as_str())) {
+    if !headers
+        .keys()
+        .any(|name| is_hop_by_hop(name.as_str()) || name == http::header::PROXY_AUTHENTICATE)
+    {
         return None;
     }
     let mut upgrade = None;

@@ -18,6 +18,7 @@ use super::target::{ServerScheme, ServerTarget};
 use super::tls::{self, ClientIdentity, TlsSettingsError};
 use super::upgrade::{self, UpgradeConnector};
 use crate::body::{self, Body};
+use crate::pipeline::headers::is_hop_by_hop;
 
 /// Why a client could not be built from its settings.
 #[derive(Debug, thiserror::Error)]
@@ -348,10 +349,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in headers.keys() {
         if name == header::CONNECTION {
             connection = true;
-        } else if matches!(
-            name.as_str(),
-            "keep-alive" | "proxy-connection" | "te" | "transfer-encoding" | "upgrade"
-        ) {
+        } else if is_hop_by_hop(name.as_str()) {
             others = true;
         }
     }
