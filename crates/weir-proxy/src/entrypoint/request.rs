@@ -123,7 +123,7 @@ async fn dispatch(
             client_ip,
             tls: conn.tls.is_some(),
             websocket,
-            host: host_for_fwd.as_ref().and_then(|v| v.to_str().ok()),
+            host: host_for_fwd.as_ref(),
             server: &shared.hostname,
             trusted: settings.trusted.trusts(client_ip),
         },

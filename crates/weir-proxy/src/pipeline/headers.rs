@@ -199,8 +199,9 @@ pub struct Forwarding<'a> {
     pub tls: bool,
     /// Whether this is a WebSocket upgrade (proto `ws`/`wss`).
     pub websocket: bool,
-    /// The host the client asked for (with port), for `X-Forwarded-Host`/`-Port`.
-    pub host: Option<&'a str>,
+    /// The client's `Host` (with port), for `X-Forwarded-Host`/`-Port`; used only when it
+    /// is visible ASCII.
+    pub host: Option<&'a HeaderValue>,
     /// This machine's hostname, for `X-Forwarded-Server`.
     pub server: &'a HeaderValue,
     /// Whether the peer is trusted to send forwarded headers.
@@ -244,17 +245,19 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
         };
         headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     }
+    // A clone shares the request's bytes: no allocation, no second validation.
+    let host = f.host.and_then(|h| Some((h, h.to_str().ok()?)));
     if !headers.contains_key(&X_FORWARDED_HOST)
-        && let Some(v) = f.host.and_then(|h| HeaderValue::try_from(h).ok())
+        && let Some((v, _)) = host
     {
-        headers.insert(X_FORWARDED_HOST, v);
+        headers.insert(X_FORWARDED_HOST, v.clone());
     }
     if !headers.contains_key(&X_FORWARDED_PORT) {
-        let port = f
-            .host
-            .and_then(super::host::port)
-            .unwrap_or(if f.tls { "443" } else { "80" });
-        if let Ok(v) = HeaderValue::try_from(port) {
+        let port = match host.and_then(|(_, h)| super::host::port(h)) {
+            Some(port) => HeaderValue::try_from(port).ok(),
+            None => Some(HeaderValue::from_static(if f.tls { "443" } else { "80" })),
+        };
+        if let Some(v) = port {
             headers.insert(X_FORWARDED_PORT, v);
         }
     }
@@ -318,7 +321,11 @@ mod tests {
         );
     }
 
-    fn fwd<'a>(server: &'a HeaderValue, trusted: bool, host: Option<&'a str>) -> Forwarding<'a> {
+    fn fwd<'a>(
+        server: &'a HeaderValue,
+        trusted: bool,
+        host: Option<&'a HeaderValue>,
+    ) -> Forwarding<'a> {
         Forwarding {
             client_ip: "10.1.2.3".parse().unwrap(),
             tls: false,
@@ -338,7 +345,14 @@ mod tests {
             ("x-real-ip", "6.6.6.6"),
             ("x_forwarded_for", "6.6.6.6"),
         ]);
-        set_forwarded(&mut h, &fwd(&server, false, Some("Example.com:8000")));
+        set_forwarded(
+            &mut h,
+            &fwd(
+                &server,
+                false,
+                Some(&HeaderValue::from_static("Example.com:8000")),
+            ),
+        );
         assert_eq!(h["x-forwarded-for"], "10.1.2.3");
         assert_eq!(h["x-forwarded-proto"], "http");
         assert_eq!(h["x-forwarded-host"], "Example.com:8000");
@@ -355,7 +369,14 @@ mod tests {
             ("x-forwarded-for", "6.6.6.6"),
             ("x-forwarded-proto", "https"),
         ]);
-        set_forwarded(&mut h, &fwd(&server, true, Some("example.com")));
+        set_forwarded(
+            &mut h,
+            &fwd(
+                &server,
+                true,
+                Some(&HeaderValue::from_static("example.com")),
+            ),
+        );
         assert_eq!(h["x-forwarded-for"], "6.6.6.6, 10.1.2.3");
         assert_eq!(h["x-forwarded-proto"], "https");
         assert_eq!(h["x-forwarded-port"], "80");
