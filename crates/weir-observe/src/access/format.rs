@@ -178,8 +178,6 @@ fn json<'r>(s: &Settings, r: &'r Record, out: &mut String) {
         Val::Time(Utc::from_system(std::time::SystemTime::now())),
     ));
     fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    // A later duplicate (a header named like a field) is dropped, as a map would keep one.
-    fields.dedup_by(|later, earlier| later.0 == earlier.0);
 
     out.push('{');
     for (i, (key, value)) in fields.iter().enumerate() {
