@@ -13,9 +13,9 @@ use std::time::Duration;
 use crate::labels::SeriesKey;
 use crate::tls_labels::{TLS_LABELS, TlsLabel};
 
-/// Request counts by (code, method, protocol) and the values of the configured header
-/// labels (`metrics.prometheus.headerLabels`).
-type HeaderCounts = HashMap<(u32, HeaderValues), u64>;
+/// Request counts by (code, method, protocol), then by the values of the configured header
+/// labels (`metrics.prometheus.headerLabels`): nested so a lookup borrows the values.
+type HeaderCounts = HashMap<u32, HashMap<HeaderValues, u64>>;
 
 /// The values of the header labels of one request, in label order.
 pub type HeaderValues = Box<[Box<str>]>;
@@ -141,7 +141,14 @@ impl SeriesSet {
     pub fn record_headers(&self, key: SeriesKey, values: &[Box<str>]) {
         let Some(map) = &self.headers else { return };
         let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-        *map.entry((key.0, Box::from(values))).or_insert(0) += 1;
+        let counts = map.entry(key.0).or_default();
+        // Allocate the key only for a combination not seen before.
+        match counts.get_mut(values) {
+            Some(n) => *n += 1,
+            None => {
+                counts.insert(Box::from(values), 1);
+            }
+        }
     }
 
     /// Whether requests are counted by header label values.
@@ -158,7 +165,7 @@ impl SeriesSet {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|((k, v), n)| (SeriesKey(*k), v.clone(), *n))
+            .flat_map(|(k, counts)| counts.iter().map(|(v, n)| (SeriesKey(*k), v.clone(), *n)))
             .collect();
         out.sort_by(|a, b| (a.0.0, &a.1).cmp(&(b.0.0, &b.1)));
         out
