@@ -49,24 +49,27 @@ pub fn method_label(index: u8) -> &'static str {
 /// Index of the request's protocol: `websocket` for an Upgrade to websocket, `grpc-web`
 /// and `grpc` by content type, `sse` when the client accepts an event stream, else `http`.
 pub fn protocol_index(headers: &HeaderMap) -> u8 {
-    if headers
-        .get(UPGRADE)
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
-    {
+    let value = |name| {
+        headers
+            .get(name)
+            .map_or(&[][..], |v: &http::HeaderValue| v.as_bytes())
+    };
+    protocol_of(value(UPGRADE), value(CONTENT_TYPE), value(ACCEPT))
+}
+
+/// [`protocol_index`] from the `Upgrade`, `Content-Type` and `Accept` values (empty when
+/// absent).
+pub(crate) fn protocol_of(upgrade: &[u8], content_type: &[u8], accept: &[u8]) -> u8 {
+    if upgrade.eq_ignore_ascii_case(b"websocket") {
         return 1;
     }
-    if let Some(ct) = headers.get(CONTENT_TYPE).map(|v| v.as_bytes()) {
-        if starts_with_ignore_case(ct, b"application/grpc-web") {
-            return 4;
-        }
-        if starts_with_ignore_case(ct, b"application/grpc") {
-            return 3;
-        }
+    if starts_with_ignore_case(content_type, b"application/grpc-web") {
+        return 4;
     }
-    if headers
-        .get(ACCEPT)
-        .is_some_and(|v| starts_with_ignore_case(v.as_bytes(), b"text/event-stream"))
-    {
+    if starts_with_ignore_case(content_type, b"application/grpc") {
+        return 3;
+    }
+    if starts_with_ignore_case(accept, b"text/event-stream") {
         return 2;
     }
     0

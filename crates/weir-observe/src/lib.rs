@@ -9,7 +9,7 @@ pub mod access;
 pub mod labels;
 pub mod metrics;
 mod probe;
-mod time;
+mod scan;
 pub mod tls_labels;
 
 pub use metrics::{

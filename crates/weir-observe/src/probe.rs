@@ -13,9 +13,10 @@ use bytes::Bytes;
 use http::Response;
 use http_body::{Body, Frame, SizeHint};
 
-use crate::access::{AccessLogger, Capture, Record, content_length};
-use crate::labels::{SeriesKey, method_index, protocol_index};
+use crate::access::{AccessLogger, Record};
+use crate::labels::{SeriesKey, method_index, protocol_of};
 use crate::metrics::{Metrics, RouteHandles};
+use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
 
 /// The upstream server that answered, put in the response's extensions by the load
@@ -88,12 +89,14 @@ impl Observer {
             .as_ref()
             .filter(|m| !m.config().header_labels.is_empty())
             .map(|m| header_values(&m.config().header_labels, parts));
+        let found = RequestHeaders::scan(&parts.headers);
+        let request_bytes = found.content_length();
         Probe {
             observer: self.clone(),
             start: Instant::now(),
             method: method_index(&parts.method),
-            protocol: protocol_index(&parts.headers),
-            request_bytes: content_length(&parts.headers),
+            protocol: protocol_of(found.upgrade, found.content_type, found.accept),
+            request_bytes,
             entrypoint: index,
             route: None,
             router: None,
@@ -102,7 +105,7 @@ impl Observer {
             capture: self
                 .access
                 .as_ref()
-                .map(|a| Box::new(a.capture(parts, client, tls, entrypoint))),
+                .map(|a| a.capture(parts, &found, client, tls, entrypoint, request_bytes)),
         }
     }
 }
@@ -156,7 +159,7 @@ pub struct Probe {
     router: Option<Arc<str>>,
     tls: Option<TlsLabel>,
     header_values: Option<Box<[Box<str>]>>,
-    capture: Option<Box<Capture>>,
+    capture: Option<Box<Record>>,
 }
 
 impl Probe {
@@ -185,10 +188,9 @@ impl Probe {
                     .access
                     .as_ref()
                     .is_some_and(|a| a.settings().add_internals));
-        let log_headers = if log {
-            Some(resp.headers().clone())
-        } else {
-            None
+        let log_headers = match &self.observer.access {
+            Some(logger) if log => Some(logger.response_headers(resp.headers())),
+            _ => None,
         };
         let (parts, body) = resp.into_parts();
         let done = Done {
@@ -217,7 +219,8 @@ struct Done {
     origin: Option<Arc<str>>,
     retries: u32,
     username: Option<Arc<str>>,
-    log_headers: Option<http::HeaderMap>,
+    /// The response headers the access log keeps; `None` when the request is not logged.
+    log_headers: Option<Vec<(String, String)>>,
     bytes: u64,
 }
 
@@ -253,26 +256,22 @@ impl Done {
                 }
             }
         }
-        if let (Some(headers), Some(capture), Some(logger)) =
+        if let (Some(headers), Some(mut line), Some(logger)) =
             (self.log_headers, p.capture, p.observer.access.as_ref())
         {
             // Counted before the filters, like Traefik's RequestCount.
-            let count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
-            let record = Record {
-                capture: *capture,
-                duration: elapsed,
-                router: p.router,
-                service: p.route.as_ref().map(|r| r.service_name.clone()),
-                origin_status: self.origin.as_ref().map(|_| self.status),
-                service_url: self.origin,
-                status: self.status,
-                size: self.bytes,
-                count,
-                retries: self.retries,
-                username: self.username,
-                response_headers: Vec::new(),
-            };
-            logger.log(record, &headers);
+            line.count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
+            line.duration = elapsed;
+            line.router = p.router;
+            line.service = p.route.as_ref().map(|r| r.service_name.clone());
+            line.origin_status = self.origin.as_ref().map(|_| self.status);
+            line.service_url = self.origin;
+            line.status = self.status;
+            line.size = self.bytes;
+            line.retries = self.retries;
+            line.username = self.username;
+            line.response_headers = headers;
+            logger.log(line);
         }
     }
 }

@@ -1,12 +1,14 @@
-//! Formatting a [`Record`] as Traefik does.
+//! Formatting a [`Record`] as Traefik does, into the writer's byte buffer.
 
-use std::fmt::Write;
+use std::sync::Arc;
 
 use http::Version;
-use std::borrow::Cow;
 
+use super::clock::{Clock, write_clf};
+use super::encode::{push_ip, push_json_inner, push_json_str, push_u64};
+use super::fields::Field;
+use super::memo::{Memo, RouteKey};
 use super::{Format, Record, Settings};
-use crate::time::Utc;
 
 fn proto(v: Version) -> &'static str {
     match v {
@@ -18,224 +20,322 @@ fn proto(v: Version) -> &'static str {
     }
 }
 
-/// Appends `r` as one line (with the newline) to `out`.
-pub(crate) fn line(s: &Settings, r: &Record, out: &mut String) {
-    match s.format {
-        Format::Json => json(s, r, out),
-        Format::Common | Format::GenericClf => clf(s, r, out),
-    }
-    out.push('\n');
+/// Formats lines; owned by the writer thread.
+#[derive(Debug, Default)]
+pub(crate) struct Formatter {
+    clock: Clock,
+    memo: Memo,
+    /// The start time's text, written twice per JSON line.
+    start: Vec<u8>,
 }
 
-/// `"value"`, or `-` when missing or empty (Traefik's toLogEntry for quoted fields).
-fn quoted(v: Option<&str>) -> String {
-    match v {
-        Some(v) if !v.is_empty() => format!("\"{}\"", v.replace('"', "\\\"")),
-        _ => "\"-\"".to_owned(),
+impl Formatter {
+    /// Appends `r` as one line (with the newline) to `out`.
+    pub(crate) fn line(&mut self, s: &Settings, r: &Record, out: &mut Vec<u8>) {
+        match s.format {
+            Format::Json => self.json(s, r, out),
+            Format::Common | Format::GenericClf => clf(s, r, out),
+        }
+        out.push(b'\n');
     }
 }
 
-fn clf(s: &Settings, r: &Record, out: &mut String) {
-    let c = &r.capture;
-    let keep = |f: &str| s.keeps_field(f);
-    let dash = |ok: bool, v: String| if ok { v } else { "-".to_owned() };
-    let _ = write!(
-        out,
-        "{} - {} [{}] \"{} {} {}\" {} {} {} {}",
-        dash(keep("ClientHost"), c.client.ip().to_string()),
-        dash(
-            keep("ClientUsername"),
-            r.username.as_deref().unwrap_or("-").to_owned()
-        ),
-        dash(keep("StartUTC"), Utc::from_system(c.start).clf()),
-        dash(keep("RequestMethod"), c.method.to_string()),
-        dash(keep("RequestPath"), c.uri.clone()),
-        dash(keep("RequestProtocol"), proto(c.version).to_owned()),
-        dash(keep("DownstreamStatus"), r.status.to_string()),
-        dash(keep("DownstreamContentSize"), r.size.to_string()),
-        quoted(c.referer.as_deref()),
-        quoted(c.user_agent.as_deref()),
-    );
+/// `"value"`, or `"-"` when missing or empty (Traefik's toLogEntry for quoted fields).
+fn push_quoted(out: &mut Vec<u8>, v: &[u8]) {
+    if v.is_empty() {
+        out.extend_from_slice(b"\"-\"");
+        return;
+    }
+    out.push(b'"');
+    for &b in String::from_utf8_lossy(v).as_bytes() {
+        if b == b'"' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// Traefik's common log format: `host - user [time] "method path proto" status size
+/// "referer" "agent"`, then (not for genericCLF) `count "router" "url" durationms`.
+fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>) {
+    let keep = |f: Field| s.fields.has(f);
+    let dash = |out: &mut Vec<u8>, ok: bool, write: &dyn Fn(&mut Vec<u8>)| {
+        if ok { write(out) } else { out.push(b'-') }
+    };
+    dash(out, keep(Field::ClientHost), &|o| push_ip(o, r.client.ip()));
+    out.extend_from_slice(b" - ");
+    dash(out, keep(Field::ClientUsername), &|o| {
+        o.extend_from_slice(r.username.as_deref().unwrap_or("-").as_bytes());
+    });
+    out.extend_from_slice(b" [");
+    dash(out, keep(Field::StartUTC), &|o| {
+        write_clf(o, r.start);
+    });
+    out.extend_from_slice(b"] \"");
+    dash(out, keep(Field::RequestMethod), &|o| {
+        o.extend_from_slice(r.method.as_str().as_bytes());
+    });
+    out.push(b' ');
+    dash(out, keep(Field::RequestPath), &|o| {
+        o.extend_from_slice(r.text.path());
+    });
+    out.push(b' ');
+    dash(out, keep(Field::RequestProtocol), &|o| {
+        o.extend_from_slice(proto(r.version).as_bytes());
+    });
+    out.extend_from_slice(b"\" ");
+    dash(out, keep(Field::DownstreamStatus), &|o| {
+        push_u64(o, r.status.into());
+    });
+    out.push(b' ');
+    dash(out, keep(Field::DownstreamContentSize), &|o| {
+        push_u64(o, r.size)
+    });
+    out.push(b' ');
+    push_quoted(out, r.text.referer());
+    out.push(b' ');
+    push_quoted(out, r.text.user_agent());
     if s.format == Format::GenericClf {
         return;
     }
-    let _ = write!(
+    out.push(b' ');
+    dash(out, keep(Field::RequestCount), &|o| push_u64(o, r.count));
+    out.push(b' ');
+    fn kept(keep: bool, v: Option<&Arc<str>>) -> &[u8] {
+        match v {
+            Some(v) if keep => v.as_bytes(),
+            _ => &[],
+        }
+    }
+    push_quoted(out, kept(keep(Field::RouterName), r.router.as_ref()));
+    out.push(b' ');
+    push_quoted(out, kept(keep(Field::ServiceURL), r.service_url.as_ref()));
+    out.push(b' ');
+    push_u64(
         out,
-        " {} {} {} {}ms",
-        dash(keep("RequestCount"), r.count.to_string()),
-        quoted(r.router.as_deref().filter(|_| keep("RouterName"))),
-        quoted(r.service_url.as_deref().filter(|_| keep("ServiceURL"))),
-        r.duration.as_millis()
+        u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
     );
+    out.extend_from_slice(b"ms");
 }
 
-/// A JSON value of a log line.
-enum Val<'a> {
-    Str(Cow<'a, str>),
-    Num(u64),
-    Time(Utc),
+/// Writes `"Key":value,` for the kept fields of one JSON line.
+struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    settings: &'a Settings,
 }
 
-impl<'a> From<&'a str> for Val<'a> {
-    fn from(v: &'a str) -> Self {
-        Val::Str(Cow::Borrowed(v))
-    }
-}
-
-impl From<String> for Val<'_> {
-    fn from(v: String) -> Self {
-        Val::Str(Cow::Owned(v))
-    }
-}
-
-impl From<u64> for Val<'_> {
-    fn from(v: u64) -> Self {
-        Val::Num(v)
-    }
-}
-
-/// One JSON object per line, keys in byte order as Traefik (Go's JSON of a map) writes them.
-/// Written straight into `out`: building a JSON map first cost more than proxying the
-/// request.
-fn json<'r>(s: &Settings, r: &'r Record, out: &mut String) {
-    let c = &r.capture;
-    let mut fields: Vec<(Cow<'r, str>, Val<'r>)> = Vec::with_capacity(40);
-    let mut put = |k: &'static str, v: Val<'r>| {
-        if s.keeps_field(k) {
-            fields.push((Cow::Borrowed(k), v));
+impl Object<'_> {
+    /// Writes the key and returns the buffer for the value, or `None` when the field is
+    /// dropped.
+    #[inline(always)]
+    fn key(&mut self, field: Field) -> Option<&mut Vec<u8>> {
+        if !self.settings.fields.has(field) {
+            return None;
         }
-    };
-    let start = Utc::from_system(c.start);
-    let nanos = |d: std::time::Duration| Val::Num(u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
-    put("StartUTC", Val::Time(start));
-    put("StartLocal", Val::Time(start));
-    put("Duration", nanos(r.duration));
-    put("OriginDuration", nanos(r.duration));
-    put("Overhead", Val::Num(0));
-    put("ClientAddr", c.client.to_string().into());
-    put("ClientHost", c.client.ip().to_string().into());
-    put("ClientPort", c.client.port().to_string().into());
-    put(
-        "ClientUsername",
-        r.username.as_deref().unwrap_or("-").into(),
-    );
-    let (host, port) = split_host_port(&c.host);
-    put("RequestAddr", c.host.as_str().into());
-    put("RequestHost", host.into());
-    put("RequestPort", port.unwrap_or("-").into());
-    put("RequestMethod", c.method.as_str().into());
-    put("RequestPath", c.uri.as_str().into());
-    put("RequestProtocol", proto(c.version).into());
-    put(
-        "RequestLine",
-        format!("{} {} {}", c.method, c.uri, proto(c.version)).into(),
-    );
-    put(
-        "RequestScheme",
-        if c.tls.is_some() { "https" } else { "http" }.into(),
-    );
-    if let Some(tls) = c.tls {
-        let (version, cipher) = crate::TlsLabel::labels(tls.index());
-        put("TLSVersion", version.into());
-        put("TLSCipher", cipher.into());
+        self.out.extend_from_slice(field.key().as_bytes());
+        Some(self.out)
     }
-    put("RequestContentSize", c.content_length.into());
-    put("RequestCount", r.count.into());
-    put("entryPointName", c.entrypoint.as_ref().into());
-    if let Some(router) = &r.router {
-        put("RouterName", router.as_ref().into());
-    }
-    if let Some(service) = &r.service {
-        put("ServiceName", service.as_ref().into());
-    }
-    if let Some(url) = &r.service_url {
-        put("ServiceURL", url.as_ref().into());
-        let addr = url
-            .split_once("://")
-            .map_or(url.as_ref(), |(_, rest)| rest)
-            .split('/')
-            .next()
-            .unwrap_or("");
-        put("ServiceAddr", addr.into());
-    }
-    if let Some(origin) = r.origin_status {
-        put("OriginStatus", u64::from(origin).into());
-        put("OriginContentSize", r.size.into());
-    }
-    put("DownstreamStatus", u64::from(r.status).into());
-    put("DownstreamContentSize", r.size.into());
-    put("RetryAttempts", u64::from(r.retries).into());
-    for (name, value) in &c.request_headers {
-        fields.push((format!("request_{name}").into(), value.as_str().into()));
-    }
-    for (name, value) in &r.response_headers {
-        fields.push((format!("downstream_{name}").into(), value.as_str().into()));
-    }
-    fields.push(("level".into(), "info".into()));
-    fields.push(("msg".into(), "".into()));
-    fields.push((
-        "time".into(),
-        Val::Time(Utc::from_system(std::time::SystemTime::now())),
-    ));
-    fields.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
 
-    out.push('{');
-    for (i, (key, value)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+    #[inline(always)]
+    fn str(&mut self, field: Field, v: &[u8]) {
+        if let Some(out) = self.key(field) {
+            out.push(b'"');
+            push_json_inner(out, v);
+            out.extend_from_slice(b"\",");
         }
-        push_json_str(out, key);
-        out.push(':');
-        match value {
-            Val::Str(v) => push_json_str(out, v),
-            Val::Num(n) => {
-                let _ = write!(out, "{n}");
+    }
+
+    /// A number already written as text.
+    #[inline(always)]
+    fn raw(&mut self, field: Field, text: &[u8]) {
+        if let Some(out) = self.key(field) {
+            out.extend_from_slice(text);
+            out.push(b',');
+        }
+    }
+
+    #[inline(always)]
+    fn num(&mut self, field: Field, v: u64) {
+        if let Some(out) = self.key(field) {
+            push_u64(out, v);
+            out.push(b',');
+        }
+    }
+
+    /// A string value known to need no escaping (digits, addresses, times), written by
+    /// `write`.
+    #[inline(always)]
+    fn plain(&mut self, field: Field, write: impl FnOnce(&mut Vec<u8>)) {
+        if let Some(out) = self.key(field) {
+            out.push(b'"');
+            write(out);
+            out.extend_from_slice(b"\",");
+        }
+    }
+
+    /// Logged headers as `"prefix_Name":"value",`, in byte order of their names.
+    fn headers(&mut self, prefix: &str, headers: &[(String, String)]) {
+        let mut sorted: Vec<&(String, String)> = headers.iter().collect();
+        sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        for (name, value) in sorted {
+            self.out.push(b'"');
+            self.out.extend_from_slice(prefix.as_bytes());
+            push_json_inner(self.out, name.as_bytes());
+            self.out.extend_from_slice(b"\":");
+            push_json_str(self.out, value);
+            self.out.push(b',');
+        }
+    }
+}
+
+impl Formatter {
+    /// One JSON object per line with the keys in byte order, as Traefik (Go's JSON of a
+    /// map) writes them: the fields in [`Field`]'s declared order, with the `downstream_`
+    /// headers before `entryPointName` and the `request_` headers between `msg` and `time`.
+    fn json(&mut self, s: &Settings, r: &Record, out: &mut Vec<u8>) {
+        let (host, port) = split_host_port(r.text.host());
+        let path = r.text.path();
+        // Token characters only: nothing to escape.
+        let method = r.method.as_str().as_bytes();
+        let protocol = proto(r.version).as_bytes();
+        let tls = r.tls.map(|t| crate::TlsLabel::labels(t.index()));
+        self.start.clear();
+        self.clock.write_rfc3339(&mut self.start, r.start, true);
+        let mut number = Vec::with_capacity(20);
+        out.push(b'{');
+        let mut o = Object { out, settings: s };
+        let ip = r.client.ip();
+        let client = self.memo.client(ip, |b| push_ip(b, ip));
+        o.plain(Field::ClientAddr, |b| {
+            if ip.is_ipv6() {
+                b.push(b'[');
+                b.extend_from_slice(client);
+                b.push(b']');
+            } else {
+                b.extend_from_slice(client);
             }
-            Val::Time(t) => {
-                out.push('"');
-                t.write_rfc3339(out);
-                out.push('"');
-            }
+            b.push(b':');
+            push_u64(b, r.client.port().into());
+        });
+        o.plain(Field::ClientHost, |b| b.extend_from_slice(client));
+        o.plain(Field::ClientPort, |b| push_u64(b, r.client.port().into()));
+        match &r.username {
+            Some(user) => o.str(Field::ClientUsername, user.as_bytes()),
+            None => o.plain(Field::ClientUsername, |b| b.push(b'-')),
         }
-    }
-    out.push('}');
-}
-
-/// `v` as a JSON string literal.
-fn push_json_str(out: &mut String, v: &str) {
-    out.push('"');
-    let mut plain = 0;
-    for (i, b) in v.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
+        push_u64(&mut number, r.size);
+        let size = number.as_slice();
+        o.raw(Field::DownstreamContentSize, size);
+        o.num(Field::DownstreamStatus, r.status.into());
+        let mut duration = Vec::with_capacity(20);
+        push_u64(
+            &mut duration,
+            u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX),
+        );
+        o.raw(Field::Duration, &duration);
+        if r.origin_status.is_some() {
+            o.raw(Field::OriginContentSize, size);
+        }
+        o.raw(Field::OriginDuration, &duration);
+        if let Some(origin) = r.origin_status {
+            o.num(Field::OriginStatus, origin.into());
+        }
+        o.raw(Field::Overhead, b"0");
+        o.str(Field::RequestAddr, r.text.host());
+        o.num(Field::RequestContentSize, r.content_length);
+        o.num(Field::RequestCount, r.count);
+        o.str(Field::RequestHost, host);
+        if let Some(b) = o.key(Field::RequestLine) {
+            b.push(b'"');
+            b.extend_from_slice(method);
+            b.push(b' ');
+            push_json_inner(b, path);
+            b.push(b' ');
+            b.extend_from_slice(protocol);
+            b.extend_from_slice(b"\",");
+        }
+        o.plain(Field::RequestMethod, |b| b.extend_from_slice(method));
+        o.str(Field::RequestPath, path);
+        o.str(Field::RequestPort, port.unwrap_or(b"-"));
+        o.plain(Field::RequestProtocol, |b| b.extend_from_slice(protocol));
+        o.plain(Field::RequestScheme, |b| {
+            b.extend_from_slice(if r.tls.is_some() { b"https" } else { b"http" });
+        });
+        o.num(Field::RetryAttempts, r.retries.into());
+        let route = RouteKey {
+            router: r.router.as_ref(),
+            service: r.service.as_ref(),
+            url: r.service_url.as_ref(),
         };
-        out.push_str(&v[plain..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
+        let route = self.memo.route(route, |b| {
+            let mut o = Object {
+                out: b,
+                settings: s,
+            };
+            if let Some(router) = &r.router {
+                o.str(Field::RouterName, router.as_bytes());
+            }
+            if let Some(url) = &r.service_url {
+                o.str(Field::ServiceAddr, url_authority(url).as_bytes());
+            }
+            if let Some(service) = &r.service {
+                o.str(Field::ServiceName, service.as_bytes());
+            }
+            if let Some(url) = &r.service_url {
+                o.str(Field::ServiceURL, url.as_bytes());
+            }
+        });
+        o.out.extend_from_slice(route);
+        // Traefik's StartLocal is in the process's time zone; weir logs in UTC.
+        let start = self.start.as_slice();
+        o.plain(Field::StartLocal, |b| b.extend_from_slice(start));
+        o.plain(Field::StartUTC, |b| b.extend_from_slice(start));
+        if let Some((version, cipher)) = tls {
+            o.str(Field::TLSCipher, cipher.as_bytes());
+            o.str(Field::TLSVersion, version.as_bytes());
         }
-        plain = i + 1;
+        o.headers("downstream_", &r.response_headers);
+        let entrypoint = self.memo.entrypoint(&r.entrypoint, |b| {
+            Object {
+                out: b,
+                settings: s,
+            }
+            .str(Field::entryPointName, r.entrypoint.as_bytes());
+        });
+        o.out.extend_from_slice(entrypoint);
+        o.out.extend_from_slice(br#""level":"info","msg":"","#);
+        o.headers("request_", &r.request_headers);
+        // The time the line was logged: when the response ended, to the second, as
+        // logrus's default RFC 3339 timestamp.
+        o.out.extend_from_slice(br#""time":""#);
+        self.clock.write_rfc3339(o.out, r.start + r.duration, false);
+        o.out.extend_from_slice(b"\"}");
     }
-    out.push_str(&v[plain..]);
-    out.push('"');
 }
 
-/// `host:port` → (`host`, `port`), with IPv6 brackets kept on the host as Go does not.
-fn split_host_port(s: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = s.strip_prefix('[')
-        && let Some((h, tail)) = rest.split_once(']')
+/// `http://10.0.0.1:80/x` → `10.0.0.1:80`.
+fn url_authority(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .or_else(|| url.split_once("://").map(|(_, rest)| rest))
+        .unwrap_or(url);
+    let end = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// `host:port` → (`host`, `port`), with IPv6 brackets removed from the host as Go does.
+fn split_host_port(s: &[u8]) -> (&[u8], Option<&[u8]>) {
+    if s.first() == Some(&b'[')
+        && let Some(close) = s.iter().position(|&c| c == b']')
     {
-        return (h, tail.strip_prefix(':'));
+        let port = s[close + 1..].strip_prefix(b":");
+        return (&s[1..close], port);
     }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => (h, Some(p)),
+    let mut colons = s.iter().enumerate().filter(|&(_, &c)| c == b':');
+    match (colons.next(), colons.next()) {
+        (Some((at, _)), None) => (&s[..at], Some(&s[at + 1..])),
         _ => (s, None),
     }
 }
@@ -243,27 +343,22 @@ fn split_host_port(s: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::Capture;
+    use crate::access::RequestText;
     use serde_json::Value;
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
     fn record() -> Record {
         Record {
-            capture: Capture {
-                start: UNIX_EPOCH + Duration::from_secs(1_136_214_245),
-                client: "10.0.0.7:51234".parse().unwrap(),
-                method: http::Method::GET,
-                uri: "/a?b=1".into(),
-                version: Version::HTTP_11,
-                host: "whoami.local:8000".into(),
-                tls: None,
-                referer: None,
-                user_agent: Some("curl/8".into()),
-                request_headers: vec![("Authorization".into(), "REDACTED".into())],
-                content_length: 0,
-                entrypoint: Arc::from("web"),
-            },
+            start: UNIX_EPOCH + Duration::from_secs(1_136_214_245),
+            client: "10.0.0.7:51234".parse().unwrap(),
+            method: http::Method::GET,
+            version: Version::HTTP_11,
+            text: RequestText::new(b"whoami.local:8000", "/a?b=1", b"", b"curl/8"),
+            tls: None,
+            request_headers: vec![("Authorization".into(), "REDACTED".into())],
+            content_length: 0,
+            entrypoint: Arc::from("web"),
             duration: Duration::from_millis(12),
             router: Some(Arc::from("whoami@file")),
             service: Some(Arc::from("whoami@file")),
@@ -274,15 +369,20 @@ mod tests {
             count: 7,
             retries: 0,
             username: None,
-            response_headers: Vec::new(),
+            response_headers: vec![("Content-Type".into(), "text/plain".into())],
         }
+    }
+
+    fn text(s: &Settings, r: &Record) -> String {
+        let mut out = Vec::new();
+        Formatter::default().line(s, r, &mut out);
+        String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn common_line_has_traefiks_layout() {
         let (s, _) = Settings::from_static(&Default::default());
-        let mut out = String::new();
-        line(&s, &record(), &mut out);
+        let out = text(&s, &record());
         assert_eq!(
             out,
             "10.0.0.7 - - [02/Jan/2006:15:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 345 \"-\" \"curl/8\" 7 \"whoami@file\" \"http://127.0.0.1:9101\" 12ms\n"
@@ -290,8 +390,7 @@ mod tests {
         // An authenticated user takes the second field, as in Traefik.
         let mut r = record();
         r.username = Some(Arc::from("alice"));
-        let mut out = String::new();
-        line(&s, &r, &mut out);
+        let out = text(&s, &r);
         assert!(out.starts_with("10.0.0.7 - alice [02/Jan/2006"), "{out}");
     }
 
@@ -303,8 +402,7 @@ mod tests {
         };
         c.fields.names.insert("ClientPort".into(), "drop".into());
         let (s, _) = Settings::from_static(&c);
-        let mut out = String::new();
-        line(&s, &record(), &mut out);
+        let out = text(&s, &record());
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(v["RequestHost"], "whoami.local");
         assert_eq!(v["RequestPort"], "8000");
@@ -318,32 +416,104 @@ mod tests {
         assert!(v.get("TLSVersion").is_none());
 
         let mut r = record();
-        r.capture.tls = Some(crate::TlsLabel::new("TLSv1_3", "TLS13_AES_128_GCM_SHA256"));
+        r.tls = Some(crate::TlsLabel::new("TLSv1_3", "TLS13_AES_128_GCM_SHA256"));
         r.username = Some(Arc::from("alice"));
-        let mut out = String::new();
-        line(&s, &r, &mut out);
+        let out = text(&s, &r);
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(v["TLSVersion"], "1.3");
         assert_eq!(v["TLSCipher"], "TLS_AES_128_GCM_SHA256");
         assert_eq!(v["RequestScheme"], "https");
         assert_eq!(v["ClientUsername"], "alice");
 
-        // Escaping round-trips through a real JSON parser, and keys come in byte order.
+        assert_in_byte_order(&out, &v);
+
+        // One formatter for several lines, as the writer: what it keeps from line to line
+        // (the client's address, the route) follows each line's own values.
+        let mut f = Formatter::default();
+        let mut seen = Vec::new();
+        for (client, router) in [
+            ("10.0.0.7:51234", "a@file"),
+            ("[::1]:6000", "a@file"),
+            ("10.0.0.8:80", "b@file"),
+            ("10.0.0.8:81", "a@file"),
+        ] {
+            let mut r = record();
+            r.client = client.parse().unwrap();
+            r.router = Some(Arc::from(router));
+            let mut out = Vec::new();
+            f.line(&s, &r, &mut out);
+            let v: Value = serde_json::from_slice(&out).unwrap();
+            seen.push(format!(
+                "{} {} {}",
+                v["ClientAddr"], v["ClientHost"], v["RouterName"]
+            ));
+        }
+        assert_eq!(
+            seen,
+            [
+                r#""10.0.0.7:51234" "10.0.0.7" "a@file""#,
+                r#""[::1]:6000" "::1" "a@file""#,
+                r#""10.0.0.8:80" "10.0.0.8" "b@file""#,
+                r#""10.0.0.8:81" "10.0.0.8" "a@file""#,
+            ]
+        );
+
+        // Escaping round-trips through a real JSON parser.
         let mut r = record();
-        r.capture.request_headers = vec![("X-Odd".into(), "a\"b\\c\nd\u{1}é".into())];
-        let mut out = String::new();
-        line(&s, &r, &mut out);
+        r.request_headers = vec![("X-Odd".into(), "a\"b\\c\nd\u{1}é".into())];
+        let out = text(&s, &r);
         let v: Value = serde_json::from_str(out.trim()).unwrap();
         assert_eq!(v["request_X-Odd"], "a\"b\\c\nd\u{1}é");
         assert_eq!(v["StartUTC"], "2006-01-02T15:04:05Z");
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut sorted = keys.clone();
-        sorted.sort_unstable();
-        assert_eq!(keys, sorted);
-        let first_key = out.trim_start_matches("{\"").split('"').next().unwrap();
         assert_eq!(
-            first_key, sorted[0],
-            "written in byte order, not only parsed so"
+            v["time"], "2006-01-02T15:04:05Z",
+            "end of the response, in seconds"
         );
+        assert_eq!(v["downstream_Content-Type"], "text/plain");
+        assert_eq!(v["entryPointName"], "web");
+        assert_in_byte_order(&out, &v);
+        // Every field but the dropped port, and the TLS ones without TLS.
+        let dropped = ["ClientPort", "TLSCipher", "TLSVersion"];
+        for name in crate::access::fields::NAMES {
+            assert_eq!(v.get(*name).is_some(), !dropped.contains(name), "{name}");
+        }
+    }
+
+    /// The keys appear in `line` in byte order (the parsed map sorts them whatever the
+    /// line's order, so their positions in the text are compared).
+    fn assert_in_byte_order(line: &str, v: &Value) {
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert!(keys.len() > 30, "{keys:?}");
+        let at: Vec<usize> = keys
+            .iter()
+            .map(|k| line.find(&format!("\"{k}\":")).unwrap())
+            .collect();
+        for (pair, names) in at.windows(2).zip(keys.windows(2)) {
+            assert!(
+                pair[0] < pair[1],
+                "{} is written after {}",
+                names[0],
+                names[1]
+            );
+        }
+    }
+
+    #[test]
+    fn hosts_and_urls_split_like_go() {
+        let split = |s: &'static str| {
+            let (h, p) = split_host_port(s.as_bytes());
+            (
+                std::str::from_utf8(h).unwrap(),
+                p.map(|p| std::str::from_utf8(p).unwrap()),
+            )
+        };
+        assert_eq!(split("a.test:8000"), ("a.test", Some("8000")));
+        assert_eq!(split("a.test"), ("a.test", None));
+        assert_eq!(split("[::1]:443"), ("::1", Some("443")));
+        assert_eq!(split("[::1]"), ("::1", None));
+        assert_eq!(split("::1"), ("::1", None));
+        assert_eq!(url_authority("http://10.0.0.1:80/x"), "10.0.0.1:80");
+        assert_eq!(url_authority("https://[::1]:8443"), "[::1]:8443");
+        assert_eq!(url_authority("h2c://up:9000/"), "up:9000");
     }
 }

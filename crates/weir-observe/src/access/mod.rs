@@ -3,7 +3,11 @@
 //! dedicated thread fed by a bounded queue: when the disk or pipe is slow the queue fills
 //! and lines are dropped (and counted), requests never wait.
 
+mod clock;
+mod encode;
+mod fields;
 mod format;
+mod memo;
 mod writer;
 
 use std::net::SocketAddr;
@@ -67,10 +71,11 @@ pub struct Settings {
     status: Option<StatusFilter>,
     retry_attempts: bool,
     min_duration: Option<Duration>,
-    fields_keep: bool,
-    field_modes: Vec<(String, bool)>,
+    fields: fields::FieldSet,
     header_default: HeaderMode,
     header_modes: Vec<(String, HeaderMode)>,
+    /// Whether any header is logged (decided once, not per request).
+    wants_headers: bool,
 }
 
 impl Settings {
@@ -137,12 +142,14 @@ impl Settings {
             }
         }
         let fields_keep = !c.fields.default_mode.eq_ignore_ascii_case("drop");
-        let field_modes = c
+        let field_modes: Vec<(String, bool)> = c
             .fields
             .names
             .iter()
             .map(|(k, v)| (k.clone(), !v.eq_ignore_ascii_case("drop")))
             .collect();
+        let wants_headers = header_default != HeaderMode::Drop
+            || header_modes.iter().any(|(_, m)| *m != HeaderMode::Drop);
         let settings = Settings {
             file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
             format,
@@ -154,20 +161,21 @@ impl Settings {
             status: (!ranges.is_empty()).then_some(StatusFilter(ranges)),
             retry_attempts: c.filters.retry_attempts,
             min_duration: c.filters.min_duration.to_std_nonzero(),
-            fields_keep,
-            field_modes,
+            fields: fields::FieldSet::new(fields_keep, &field_modes),
             header_default,
             header_modes,
+            wants_headers,
         };
         (settings, warnings)
     }
 
-    /// Whether field `name` is written.
+    /// Whether field `name` (Traefik's name: `ClientHost`, `RouterName`, ...) is written.
     pub fn keeps_field(&self, name: &str) -> bool {
-        self.field_modes
+        fields::NAMES
             .iter()
-            .find(|(k, _)| k == name)
-            .map_or(self.fields_keep, |(_, keep)| *keep)
+            .position(|n| *n == name)
+            .and_then(|i| u8::try_from(i).ok())
+            .is_some_and(|i| self.fields.has_index(i))
     }
 
     /// The mode of header `name`. Authorization, Proxy-Authorization and Cookie are
@@ -194,15 +202,6 @@ impl Settings {
         }
     }
 
-    /// Whether headers are captured at all.
-    fn wants_headers(&self) -> bool {
-        self.header_default != HeaderMode::Drop
-            || self
-                .header_modes
-                .iter()
-                .any(|(_, m)| *m != HeaderMode::Drop)
-    }
-
     /// Whether a finished request is logged, as Traefik decides: no filter logs all;
     /// otherwise any matching filter does.
     pub fn keep(&self, status: u16, duration: Duration, retries: u32) -> bool {
@@ -216,7 +215,7 @@ impl Settings {
 
     /// The headers of `map` as logged (name, value), per the header modes.
     fn headers(&self, map: &HeaderMap) -> Vec<(String, String)> {
-        if !self.wants_headers() {
+        if !self.wants_headers {
             return Vec::new();
         }
         let mut out = Vec::new();
@@ -252,27 +251,74 @@ fn canonical_header(name: &str) -> String {
     out
 }
 
-/// What is known of a request when it arrives.
+/// The texts of a request a line prints, copied as they came into one buffer when the
+/// request arrives (one allocation instead of one per text; checked for UTF-8 by the
+/// writer, off the request's path).
+#[derive(Debug, Default)]
+pub(crate) struct RequestText {
+    buf: Vec<u8>,
+    /// Where the host, the path and the referer end; the user agent runs to the end.
+    ends: [usize; 3],
+}
+
+impl RequestText {
+    fn new(host: &[u8], path: &str, referer: &[u8], user_agent: &[u8]) -> RequestText {
+        let mut buf =
+            Vec::with_capacity(host.len() + path.len() + referer.len() + user_agent.len());
+        buf.extend_from_slice(host);
+        let host_end = buf.len();
+        buf.extend_from_slice(path.as_bytes());
+        let path_end = buf.len();
+        buf.extend_from_slice(referer);
+        let referer_end = buf.len();
+        buf.extend_from_slice(user_agent);
+        RequestText {
+            buf,
+            ends: [host_end, path_end, referer_end],
+        }
+    }
+
+    fn part(&self, i: usize) -> &[u8] {
+        let start = i.checked_sub(1).map_or(0, |p| self.ends[p]);
+        let end = self.ends.get(i).copied().unwrap_or(self.buf.len());
+        self.buf.get(start..end).unwrap_or_default()
+    }
+
+    /// `Host` (or the request target's authority), with its port if it had one.
+    pub(crate) fn host(&self) -> &[u8] {
+        self.part(0)
+    }
+
+    /// The path and query.
+    pub(crate) fn path(&self) -> &[u8] {
+        self.part(1)
+    }
+
+    /// `Referer`, empty when absent.
+    pub(crate) fn referer(&self) -> &[u8] {
+        self.part(2)
+    }
+
+    /// `User-Agent`, empty when absent.
+    pub(crate) fn user_agent(&self) -> &[u8] {
+        self.part(3)
+    }
+}
+
+/// One request's log line before formatting: the request side is captured when it
+/// arrives, the rest filled in when its response is done, and the same allocation goes to
+/// the writer.
 #[derive(Debug)]
-pub struct Capture {
+pub struct Record {
     pub(crate) start: SystemTime,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
-    pub(crate) uri: String,
     pub(crate) version: Version,
-    pub(crate) host: String,
+    pub(crate) text: RequestText,
     pub(crate) tls: Option<crate::TlsLabel>,
-    pub(crate) referer: Option<String>,
-    pub(crate) user_agent: Option<String>,
     pub(crate) request_headers: Vec<(String, String)>,
     pub(crate) content_length: u64,
     pub(crate) entrypoint: Arc<str>,
-}
-
-/// A finished request, ready to format.
-#[derive(Debug)]
-pub struct Record {
-    pub(crate) capture: Capture,
     pub(crate) duration: Duration,
     pub(crate) router: Option<Arc<str>>,
     pub(crate) service: Option<Arc<str>>,
@@ -328,66 +374,68 @@ impl AccessLogger {
         self.writer.finish();
     }
 
-    /// Captures the request side of a log line.
+    /// Captures the request side of a log line; `found` holds its headers of interest
+    /// and `content_length` the declared body size.
     pub(crate) fn capture(
         &self,
         parts: &http::request::Parts,
+        found: &crate::scan::RequestHeaders<'_>,
         client: SocketAddr,
         tls: Option<crate::TlsLabel>,
         entrypoint: &Arc<str>,
-    ) -> Capture {
-        let h = &parts.headers;
-        let text = |name: http::header::HeaderName| {
-            h.get(name)
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        };
-        let host = text(http::header::HOST)
-            .or_else(|| parts.uri.authority().map(|a| a.to_string()))
-            .unwrap_or_default();
-        Capture {
+        content_length: u64,
+    ) -> Box<Record> {
+        let host = found.host.unwrap_or_else(|| {
+            parts
+                .uri
+                .authority()
+                .map_or(&[][..], |a| a.as_str().as_bytes())
+        });
+        let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        Box::new(Record {
             start: SystemTime::now(),
             client,
             method: parts.method.clone(),
-            uri: parts
-                .uri
-                .path_and_query()
-                .map_or_else(|| "/".to_owned(), |pq| pq.as_str().to_owned()),
             version: parts.version,
-            host,
+            text: RequestText::new(host, path, found.referer, found.user_agent),
             tls,
-            referer: text(http::header::REFERER),
-            user_agent: text(http::header::USER_AGENT),
-            request_headers: self.settings.headers(h),
-            content_length: content_length(h),
+            request_headers: self.settings.headers(&parts.headers),
+            content_length,
             entrypoint: entrypoint.clone(),
-        }
+            duration: Duration::ZERO,
+            router: None,
+            service: None,
+            service_url: None,
+            origin_status: None,
+            status: 0,
+            size: 0,
+            count: 0,
+            retries: 0,
+            username: None,
+            response_headers: Vec::new(),
+        })
+    }
+
+    /// The response headers a line keeps (none unless headers are logged).
+    pub(crate) fn response_headers(&self, headers: &HeaderMap) -> Vec<(String, String)> {
+        self.settings.headers(headers)
     }
 
     /// Queues a finished request if the filters keep it; drops it (counted) when the
     /// writer is behind.
-    pub(crate) fn log(&self, record: Record, response_headers: &HeaderMap) {
+    pub(crate) fn log(&self, record: Box<Record>) {
         if !self
             .settings
             .keep(record.status, record.duration, record.retries)
         {
             return;
         }
-        let mut record = record;
-        record.response_headers = self.settings.headers(response_headers);
-        if !self.writer.send(Box::new(record))
+        if !self.writer.send(record)
             && let Some(m) = &self.metrics
         {
             m.log_line_dropped();
         }
     }
-}
-
-/// The request's `Content-Length`, or 0.
-pub(crate) fn content_length(h: &HeaderMap) -> u64 {
-    h.get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! each request) cost more than the rest of the proxying.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
@@ -18,6 +18,10 @@ use super::{Record, Settings, format};
 
 /// The longest a line waits in the queue when traffic is light.
 const TICK: Duration = Duration::from_millis(50);
+
+/// Lines are formatted into one buffer and written when it reaches this size, or when
+/// the queue is drained.
+const WRITE_AT: usize = 64 * 1024;
 
 /// Handle to the writer thread; the thread ends when every handle is dropped.
 pub struct Writer {
@@ -99,9 +103,9 @@ fn open(settings: &Settings) -> io::Result<Box<dyn Write + Send>> {
                 std::fs::create_dir_all(dir)?;
             }
             let f: File = OpenOptions::new().create(true).append(true).open(path)?;
-            Box::new(BufWriter::with_capacity(64 * 1024, f))
+            Box::new(f)
         }
-        None => Box::new(BufWriter::with_capacity(64 * 1024, io::stdout())),
+        None => Box::new(io::stdout()),
     })
 }
 
@@ -118,35 +122,45 @@ fn run(
     rx: &Receiver<Box<Record>>,
     signals: &Signals,
 ) {
-    let mut line = String::with_capacity(512);
+    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_AT + 4096);
+    let mut formatter = format::Formatter::default();
     loop {
         std::thread::park_timeout(TICK);
         let closing = signals.closing.load(Ordering::Acquire);
         if signals.reopen.swap(false, Ordering::AcqRel) {
-            let _ = out.flush();
             match open(settings) {
                 Ok(o) => out = o,
                 Err(e) => tracing::error!("access log: cannot reopen: {e}"),
             }
         }
         signals.pending.store(0, Ordering::Relaxed);
-        // Drain what is queued, then flush once.
+        // Drain what is queued, writing in large pieces.
         let closed = loop {
             match rx.try_recv() {
                 Ok(record) => {
-                    line.clear();
-                    format::line(settings, &record, &mut line);
-                    if let Err(e) = out.write_all(line.as_bytes()) {
-                        tracing::warn!("access log: write failed: {e}");
+                    formatter.line(settings, &record, &mut buf);
+                    if buf.len() >= WRITE_AT {
+                        write(&mut out, &mut buf);
                     }
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,
             }
         };
-        let _ = out.flush();
+        write(&mut out, &mut buf);
         if closed || closing {
             return;
         }
     }
+}
+
+/// Writes and empties `buf` (a failed write loses those lines, reported once per batch).
+fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
+    if buf.is_empty() {
+        return;
+    }
+    if let Err(e) = out.write_all(buf).and_then(|()| out.flush()) {
+        tracing::warn!("access log: write failed: {e}");
+    }
+    buf.clear();
 }
