@@ -91,9 +91,10 @@ impl Observer {
             .map(|m| header_values(&m.config().header_labels, parts));
         let found = RequestHeaders::scan(&parts.headers);
         let request_bytes = found.content_length();
+        let start = Instant::now();
         Probe {
             observer: self.clone(),
-            start: Instant::now(),
+            start,
             method: method_index(&parts.method),
             protocol: protocol_of(found.upgrade, found.content_type, found.accept),
             request_bytes,
@@ -105,7 +106,7 @@ impl Observer {
             capture: self
                 .access
                 .as_ref()
-                .map(|a| a.capture(parts, &found, client, tls, entrypoint, request_bytes)),
+                .map(|a| a.capture(parts, &found, client, tls, entrypoint, request_bytes, start)),
         }
     }
 }

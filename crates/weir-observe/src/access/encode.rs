@@ -21,6 +21,26 @@ fn pair(v: u64) -> [u8; 2] {
 
 /// `v` in decimal.
 pub(crate) fn push_u64(out: &mut Vec<u8>, v: u64) {
+    // Most numbers of a line (status, sizes, ports, counts) are short: fixed-length
+    // copies the compiler writes inline.
+    if v < 10 {
+        out.push(b'0' + v as u8);
+        return;
+    }
+    if v < 100 {
+        out.extend_from_slice(&pair(v));
+        return;
+    }
+    if v < 10_000 {
+        let [a, b] = pair(v / 100);
+        let [c, d] = pair(v);
+        if v < 1000 {
+            out.extend_from_slice(&[b, c, d]);
+        } else {
+            out.extend_from_slice(&[a, b, c, d]);
+        }
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     let mut v = v;

@@ -176,6 +176,9 @@ impl Object<'_> {
 
     /// Logged headers as `"prefix_Name":"value",`, in byte order of their names.
     fn headers(&mut self, prefix: &str, headers: &[(String, String)]) {
+        if headers.is_empty() {
+            return;
+        }
         let mut sorted: Vec<&(String, String)> = headers.iter().collect();
         sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         for (name, value) in sorted {
@@ -351,6 +354,7 @@ mod tests {
     fn record() -> Record {
         Record {
             start: UNIX_EPOCH + Duration::from_secs(1_136_214_245),
+            arrived: std::time::Instant::now(),
             client: "10.0.0.7:51234".parse().unwrap(),
             method: http::Method::GET,
             version: Version::HTTP_11,

@@ -12,7 +12,7 @@ mod writer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use http::{HeaderMap, Method, Version};
 use weir_config::static_config::AccessLog as AccessLogConfig;
@@ -214,10 +214,15 @@ impl Settings {
     }
 
     /// The headers of `map` as logged (name, value), per the header modes.
+    #[inline]
     fn headers(&self, map: &HeaderMap) -> Vec<(String, String)> {
         if !self.wants_headers {
             return Vec::new();
         }
+        self.kept_headers(map)
+    }
+
+    fn kept_headers(&self, map: &HeaderMap) -> Vec<(String, String)> {
         let mut out = Vec::new();
         for name in map.keys() {
             let value = match self.header_mode(name.as_str()) {
@@ -310,7 +315,10 @@ impl RequestText {
 /// the writer.
 #[derive(Debug)]
 pub struct Record {
+    /// When the request arrived, on the wall clock: set by the writer from `arrived`
+    /// (one clock read per batch instead of one per request).
     pub(crate) start: SystemTime,
+    pub(crate) arrived: Instant,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
     pub(crate) version: Version,
@@ -374,8 +382,8 @@ impl AccessLogger {
         self.writer.finish();
     }
 
-    /// Captures the request side of a log line; `found` holds its headers of interest
-    /// and `content_length` the declared body size.
+    /// Captures the request side of a log line for a request that `arrived`; `found`
+    /// holds its headers of interest and `content_length` the declared body size.
     pub(crate) fn capture(
         &self,
         parts: &http::request::Parts,
@@ -384,6 +392,7 @@ impl AccessLogger {
         tls: Option<crate::TlsLabel>,
         entrypoint: &Arc<str>,
         content_length: u64,
+        arrived: Instant,
     ) -> Box<Record> {
         let host = found.host.unwrap_or_else(|| {
             parts
@@ -393,7 +402,8 @@ impl AccessLogger {
         });
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         Box::new(Record {
-            start: SystemTime::now(),
+            start: SystemTime::UNIX_EPOCH,
+            arrived,
             client,
             method: parts.method.clone(),
             version: parts.version,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::{Record, Settings, format};
 
@@ -134,10 +134,12 @@ fn run(
             }
         }
         signals.pending.store(0, Ordering::Relaxed);
+        let clock = WallClock::now();
         // Drain what is queued, writing in large pieces.
         let closed = loop {
             match rx.try_recv() {
-                Ok(record) => {
+                Ok(mut record) => {
+                    record.start = clock.at(record.arrived);
                     formatter.line(settings, &record, &mut buf);
                     if buf.len() >= WRITE_AT {
                         write(&mut out, &mut buf);
@@ -150,6 +152,44 @@ fn run(
         write(&mut out, &mut buf);
         if closed || closing {
             return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrival_instants_map_to_the_wall_clock() {
+        let clock = WallClock::now();
+        let second = Duration::from_secs(1);
+        let earlier = clock.instant.checked_sub(second).unwrap();
+        assert_eq!(clock.at(earlier), clock.wall - second);
+        assert_eq!(clock.at(clock.instant + second), clock.wall + second);
+    }
+}
+
+/// The wall clock at a monotonic instant, read once per batch: a request's arrival time
+/// is converted instead of read from the wall clock on the request's path.
+struct WallClock {
+    instant: Instant,
+    wall: SystemTime,
+}
+
+impl WallClock {
+    fn now() -> WallClock {
+        WallClock {
+            instant: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    /// The wall-clock time of `t`.
+    fn at(&self, t: Instant) -> SystemTime {
+        match self.instant.checked_duration_since(t) {
+            Some(before) => self.wall.checked_sub(before).unwrap_or(self.wall),
+            None => self.wall + t.duration_since(self.instant),
         }
     }
 }
