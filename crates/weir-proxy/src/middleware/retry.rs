@@ -114,15 +114,12 @@ impl Middleware for Retry {
             let started = tokio::time::Instant::now();
             let mut attempt = 1;
             loop {
-                let mut req = Request::new(if bytes.is_empty() {
+                let body = if bytes.is_empty() {
                     body::empty()
                 } else {
                     body::full(bytes.clone())
-                });
-                *req.method_mut() = parts.method.clone();
-                *req.uri_mut() = parts.uri.clone();
-                *req.version_mut() = parts.version;
-                *req.headers_mut() = parts.headers.clone();
+                };
+                let req = super::replay(&parts, body);
                 let mut resp = next.handle(req, cx).await;
                 let wait = self.backoff(attempt);
                 let out_of_time = self.timeout.is_some_and(|t| started.elapsed() + wait > t);

@@ -96,7 +96,7 @@ impl Buffering {
         };
         let mut attempt = 1;
         loop {
-            let resp = next.handle(copy(&parts, make()), cx).await;
+            let resp = next.handle(super::replay(&parts, make()), cx).await;
             let again = retry.eval(&(attempt, resp.status().as_u16()));
             if !again || attempt >= MAX_ATTEMPTS {
                 return resp;
@@ -229,15 +229,4 @@ fn declared_length(headers: &HeaderMap) -> Option<u64> {
 
 fn too_large() -> Response<Body> {
     status_response(StatusCode::PAYLOAD_TOO_LARGE)
-}
-
-/// A request with `parts`' head (extensions included) and `body`.
-fn copy(parts: &Parts, body: Body) -> Request<Body> {
-    let mut req = Request::new(body);
-    *req.method_mut() = parts.method.clone();
-    *req.uri_mut() = parts.uri.clone();
-    *req.version_mut() = parts.version;
-    *req.headers_mut() = parts.headers.clone();
-    *req.extensions_mut() = parts.extensions.clone();
-    req
 }
