@@ -106,7 +106,7 @@ impl Observer {
             capture: self
                 .access
                 .as_ref()
-                .map(|a| a.capture(parts, &found, client, tls, entrypoint, request_bytes, start)),
+                .map(|a| a.capture(parts, &found, client, tls, entrypoint, start)),
         }
     }
 }

@@ -10,7 +10,8 @@ pub(crate) struct RequestHeaders<'a> {
     pub host: Option<&'a [u8]>,
     pub referer: &'a [u8],
     pub user_agent: &'a [u8],
-    pub content_length: &'a [u8],
+    /// `Content-Length` as it came; [`content_length`](Self::content_length) parses it.
+    pub content_length_text: &'a [u8],
     pub upgrade: &'a [u8],
     pub content_type: &'a [u8],
     pub accept: &'a [u8],
@@ -28,7 +29,7 @@ impl<'a> RequestHeaders<'a> {
                 }
                 continue;
             } else if name == CONTENT_LENGTH {
-                &mut found.content_length
+                &mut found.content_length_text
             } else if name == UPGRADE {
                 &mut found.upgrade
             } else if name == CONTENT_TYPE {
@@ -51,7 +52,7 @@ impl<'a> RequestHeaders<'a> {
 
     /// The declared body size, or 0.
     pub(crate) fn content_length(&self) -> u64 {
-        std::str::from_utf8(self.content_length)
+        std::str::from_utf8(self.content_length_text)
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0)

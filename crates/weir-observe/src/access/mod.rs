@@ -383,7 +383,7 @@ impl AccessLogger {
     }
 
     /// Captures the request side of a log line for a request that `arrived`; `found`
-    /// holds its headers of interest and `content_length` the declared body size.
+    /// holds its headers of interest.
     pub(crate) fn capture(
         &self,
         parts: &http::request::Parts,
@@ -391,7 +391,6 @@ impl AccessLogger {
         client: SocketAddr,
         tls: Option<crate::TlsLabel>,
         entrypoint: &Arc<str>,
-        content_length: u64,
         arrived: Instant,
     ) -> Box<Record> {
         let host = found.host.unwrap_or_else(|| {
@@ -410,7 +409,7 @@ impl AccessLogger {
             text: RequestText::new(host, path, found.referer, found.user_agent),
             tls,
             request_headers: self.settings.headers(&parts.headers),
-            content_length,
+            content_length: found.content_length(),
             entrypoint: entrypoint.clone(),
             duration: Duration::ZERO,
             router: None,

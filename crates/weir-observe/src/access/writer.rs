@@ -156,20 +156,6 @@ fn run(
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arrival_instants_map_to_the_wall_clock() {
-        let clock = WallClock::now();
-        let second = Duration::from_secs(1);
-        let earlier = clock.instant.checked_sub(second).unwrap();
-        assert_eq!(clock.at(earlier), clock.wall - second);
-        assert_eq!(clock.at(clock.instant + second), clock.wall + second);
-    }
-}
-
 /// The wall clock at a monotonic instant, read once per batch: a request's arrival time
 /// is converted instead of read from the wall clock on the request's path.
 struct WallClock {
@@ -203,4 +189,18 @@ fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
         tracing::warn!("access log: write failed: {e}");
     }
     buf.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arrival_instants_map_to_the_wall_clock() {
+        let clock = WallClock::now();
+        let second = Duration::from_secs(1);
+        let earlier = clock.instant.checked_sub(second).unwrap();
+        assert_eq!(clock.at(earlier), clock.wall - second);
+        assert_eq!(clock.at(clock.instant + second), clock.wall + second);
+    }
 }
