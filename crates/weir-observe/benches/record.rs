@@ -42,7 +42,12 @@ fn record(c: &mut Criterion) {
     let client = "127.0.0.1:5000".parse().unwrap();
     c.bench_function("probe_begin_finish_drop", |b| {
         b.iter(|| {
-            let mut probe = observer.begin(0, &name, &parts, client, None);
+            let peer = weir_observe::Peer {
+                addr: client,
+                tls: None,
+                tls_client_subject: None,
+            };
+            let mut probe = observer.begin(0, &name, &parts, peer);
             probe.routed(&router, &handles);
             let resp = probe.finish(Response::new(http_body_util::Empty::<bytes::Bytes>::new()));
             drop(black_box(resp));

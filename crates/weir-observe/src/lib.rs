@@ -15,5 +15,7 @@ pub mod tls_labels;
 pub use metrics::{
     CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet,
 };
-pub use probe::{ClientUsername, ConnectionGuard, Metered, Observer, Probe, Retries, ServiceUrl};
+pub use probe::{
+    ClientUsername, ConnectionGuard, Metered, Observer, Peer, Probe, Retries, ServiceUrl,
+};
 pub use tls_labels::TlsLabel;

@@ -35,6 +35,18 @@ pub struct Retries(pub u32);
 #[derive(Debug, Clone)]
 pub struct ClientUsername(pub Arc<str>);
 
+/// Who sent a request: the client's address and, over TLS, the connection's labels and
+/// the subject of the client's certificate.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer<'a> {
+    /// The client's address.
+    pub addr: SocketAddr,
+    /// TLS version and cipher, over TLS.
+    pub tls: Option<TlsLabel>,
+    /// The client certificate's subject (the access log's `TLSClientSubject`).
+    pub tls_client_subject: Option<&'a Arc<str>>,
+}
+
 /// Metrics and access log, shared by every entrypoint.
 #[derive(Debug)]
 pub struct Observer {
@@ -73,16 +85,14 @@ impl Observer {
         })
     }
 
-    /// Starts observing a request that arrived on entrypoint `index` (named `entrypoint`),
-    /// over TLS with `tls` labels when it did. Call before the request's headers are
-    /// rewritten.
+    /// Starts observing a request that arrived on entrypoint `index` (named `entrypoint`)
+    /// from `peer`. Call before the request's headers are rewritten.
     pub fn begin(
         self: &Arc<Self>,
         index: usize,
         entrypoint: &Arc<str>,
         parts: &http::request::Parts,
-        client: SocketAddr,
-        tls: Option<TlsLabel>,
+        peer: Peer<'_>,
     ) -> Probe {
         let header_values = self
             .metrics
@@ -101,12 +111,12 @@ impl Observer {
             entrypoint: index,
             route: None,
             router: None,
-            tls,
+            tls: peer.tls,
             header_values,
             capture: self
                 .access
                 .as_ref()
-                .map(|a| a.capture(parts, &found, client, tls, entrypoint, start)),
+                .map(|a| a.capture(parts, &found, peer, entrypoint, start)),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! passTLSClientCert through a real weir with real mutual TLS clients: the PEM header, the
-//! info header with every field in Traefik's format, a subset, and no certificate.
+//! info header with every field in Traefik's format, a subset, and no certificate; the
+//! access log's `TLSClientSubject` for the same certificate.
 #![allow(clippy::unwrap_used)]
 
 use std::net::SocketAddr;
@@ -142,7 +143,7 @@ async fn pass_tls_client_cert() {
     let (client_ca, client, der) = client_cert();
     let [websecure, admin] = util::free_ports::<2>().unwrap();
     let static_config = format!(
-        "entryPoints:\n  websecure:\n    address: \"127.0.0.1:{websecure}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
+        "entryPoints:\n  websecure:\n    address: \"127.0.0.1:{websecure}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\naccessLog:\n  format: json\n  filePath: \"{{{{dir}}}}/access.json\"\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
     );
     let weir = WeirProcess::builder(env!("CARGO_BIN_EXE_weir"))
         .static_config(&static_config)
@@ -222,4 +223,37 @@ async fn pass_tls_client_cert() {
     let dump = r.echo().unwrap();
     assert_eq!(dump.header("x-forwarded-tls-client-cert"), None);
     assert_eq!(dump.header("x-forwarded-tls-client-cert-info"), None);
+
+    // The access log names the client by its certificate's subject, as Go prints it
+    // (`pkix.Name.String()`: serial number first, unnamed attributes last as DER hex).
+    let log = weir.dir().join("access.json");
+    let read = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    util::wait_until(std::time::Duration::from_secs(5), async || {
+        read().len() >= 4
+    })
+    .await
+    .unwrap();
+    let subjects: Vec<_> = read()
+        .iter()
+        .map(|l| l.get("TLSClientSubject").cloned())
+        .collect();
+    let subject = serde_json::Value::from(concat!(
+        "SERIALNUMBER=1234,CN=client.test,OU=Edge,O=Weir Org,L=Paris,ST=Ile-de-France,C=FR,",
+        "0.9.2342.19200300.100.1.25=#13076578616d706c65"
+    ));
+    assert_eq!(
+        subjects,
+        [
+            Some(subject.clone()),
+            Some(subject.clone()),
+            Some(subject),
+            None
+        ]
+    );
 }

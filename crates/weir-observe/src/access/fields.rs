@@ -51,6 +51,7 @@ fields!(
     StartLocal,
     StartUTC,
     TLSCipher,
+    TLSClientSubject,
     TLSVersion,
     entryPointName,
 );

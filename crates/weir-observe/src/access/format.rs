@@ -296,6 +296,9 @@ impl Formatter {
         o.plain(Field::StartUTC, |b| b.extend_from_slice(start));
         if let Some((version, cipher)) = tls {
             o.str(Field::TLSCipher, cipher.as_bytes());
+            if let Some(subject) = &r.tls_client_subject {
+                o.str(Field::TLSClientSubject, subject.as_bytes());
+            }
             o.str(Field::TLSVersion, version.as_bytes());
         }
         o.headers("downstream_", &r.response_headers);
@@ -360,6 +363,7 @@ mod tests {
             version: Version::HTTP_11,
             text: RequestText::new(b"whoami.local:8000", "/a?b=1", b"", b"curl/8"),
             tls: None,
+            tls_client_subject: None,
             request_headers: vec![("Authorization".into(), "REDACTED".into())],
             content_length: 0,
             entrypoint: Arc::from("web"),
@@ -421,6 +425,7 @@ mod tests {
 
         let mut r = record();
         r.tls = Some(crate::TlsLabel::new("TLSv1_3", "TLS13_AES_128_GCM_SHA256"));
+        r.tls_client_subject = Some(Arc::from("CN=client,O=Acme\\, Inc."));
         r.username = Some(Arc::from("alice"));
         let out = text(&s, &r);
         let v: Value = serde_json::from_str(out.trim()).unwrap();
@@ -428,6 +433,7 @@ mod tests {
         assert_eq!(v["TLSCipher"], "TLS_AES_128_GCM_SHA256");
         assert_eq!(v["RequestScheme"], "https");
         assert_eq!(v["ClientUsername"], "alice");
+        assert_eq!(v["TLSClientSubject"], "CN=client,O=Acme\\, Inc.");
 
         assert_in_byte_order(&out, &v);
 
@@ -477,7 +483,7 @@ mod tests {
         assert_eq!(v["entryPointName"], "web");
         assert_in_byte_order(&out, &v);
         // Every field but the dropped port, and the TLS ones without TLS.
-        let dropped = ["ClientPort", "TLSCipher", "TLSVersion"];
+        let dropped = ["ClientPort", "TLSCipher", "TLSClientSubject", "TLSVersion"];
         for name in crate::access::fields::NAMES {
             assert_eq!(v.get(*name).is_some(), !dropped.contains(name), "{name}");
         }

@@ -27,13 +27,12 @@ pub(super) async fn handle(
         return dispatch(parts, incoming, conn, shared, None).await;
     };
     let settings = &conn.settings;
-    let mut probe = observer.begin(
-        settings.index,
-        &settings.name,
-        &parts,
-        conn.client_addr,
-        conn.tls.as_ref().map(|t| t.metrics_label),
-    );
+    let peer = weir_observe::Peer {
+        addr: conn.client_addr,
+        tls: conn.tls.as_ref().map(|t| t.metrics_label),
+        tls_client_subject: conn.tls.as_ref().and_then(|t| t.client_subject.as_ref()),
+    };
+    let mut probe = observer.begin(settings.index, &settings.name, &parts, peer);
     let resp = dispatch(parts, incoming, conn, shared, Some(&mut probe)).await;
     probe.finish(resp).map(body::boxed)
 }

@@ -157,16 +157,25 @@ impl Connection {
             .negotiated_cipher_suite()
             .and_then(|s| s.suite().as_str())
             .unwrap_or("unknown");
+        let peer_certificates: Vec<_> = session
+            .peer_certificates()
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default();
+        // Parsed once per connection, and only when an access log may print it.
+        let client_subject = match (&self.shared.observer, peer_certificates.first()) {
+            (Some(o), Some(leaf)) if o.access_log().is_some() => {
+                crate::tls::subject::of_der(leaf).map(Arc::from)
+            }
+            _ => None,
+        };
         info.tls = Some(Arc::new(TlsInfo {
             server_name: sni,
             version,
             cipher,
             metrics_label: weir_observe::TlsLabel::new(version, cipher),
             alpn: session.alpn_protocol().map(<[u8]>::to_vec),
-            peer_certificates: session
-                .peer_certificates()
-                .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
-                .unwrap_or_default(),
+            peer_certificates,
+            client_subject,
         }));
         self.serve_http(TokioIo::new(stream), info).await;
     }

@@ -11,6 +11,7 @@ pub mod compile;
 pub mod load;
 pub mod options;
 pub mod store;
+pub mod subject;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -135,4 +136,7 @@ pub struct TlsInfo {
     pub peer_certificates: Vec<CertificateDer<'static>>,
     /// `version` and `cipher` as the labels of `*_requests_tls_total`.
     pub metrics_label: weir_observe::TlsLabel,
+    /// The client certificate's subject as Go prints it (the access log's
+    /// `TLSClientSubject`), when the client sent one.
+    pub client_subject: Option<Arc<str>>,
 }
