@@ -46,6 +46,21 @@ impl ApiError {
     pub fn is_gone(&self) -> bool {
         matches!(self, ApiError::Status { status, .. } if *status == StatusCode::GONE)
     }
+
+    /// Whether the same request may succeed later: the connection failed, the server was
+    /// unavailable or busy (5xx, 429), or it timed out (408). A refusal (401, 403, 404,
+    /// 422 ...) will not change by itself.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ApiError::Transport(_) => true,
+            ApiError::Status { status, .. } => {
+                status.is_server_error()
+                    || *status == StatusCode::TOO_MANY_REQUESTS
+                    || *status == StatusCode::REQUEST_TIMEOUT
+            }
+            ApiError::Config(_) => false,
+        }
+    }
 }
 
 /// PEM data, from a file (read when the client is built) or inline (kubeconfig `-data`).

@@ -10,10 +10,14 @@
 //!
 //! An Ingress is patched (merge patch on the `status` subresource) only when its current
 //! addresses differ from these, compared as a set of (ip, hostname) as Traefik does; the
-//! watch then brings the new status back, so the loop settles.
+//! watch then brings the new status back, so the loop settles. A write that fails for a
+//! reason that may pass (the API server unreachable, 5xx, 429) is tried again after 1 s,
+//! then twice as long each time up to 30 s, until it succeeds or a newer decision for the
+//! same Ingress replaces it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -213,27 +217,63 @@ pub fn sent(inflight: &InFlight, p: &Patch) {
         );
 }
 
-/// Applies the patches in the order they were decided (so the newest wins). A failure
-/// is logged, and the patch is tried again with the next change.
+/// The first wait before a failed write is tried again, and the longest.
+const FIRST_RETRY: Duration = Duration::from_secs(1);
+const LAST_RETRY: Duration = Duration::from_secs(30);
+
+/// A failed write waiting for another try.
+struct Retry {
+    patch: Patch,
+    at: tokio::time::Instant,
+    /// The wait after this try if it fails too.
+    next_wait: Duration,
+}
+
+/// Applies the patches in the order they were decided (so the newest wins), and tries a
+/// write that failed for a passing reason again with a growing wait.
 pub async fn run(client: Client, mut rx: mpsc::UnboundedReceiver<Patch>, inflight: InFlight) {
-    while let Some(p) = rx.recv().await {
-        let path = format!(
-            "/apis/networking.k8s.io/v1/namespaces/{}/ingresses/{}/status",
-            p.namespace, p.name
-        );
-        let body = json!({"status": {"loadBalancer": {"ingress": p.ingress}}});
-        let addresses = serde_json::to_string(&p.ingress).unwrap_or_default();
-        match client.merge_patch(&path, &body).await {
-            Ok(()) => tracing::info!(
-                "kubernetes: Ingress {}/{}: status.loadBalancer.ingress set to {addresses}",
-                p.namespace,
-                p.name,
-            ),
-            Err(e) => {
-                inflight
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .remove(&(p.namespace.clone(), p.name.clone()));
+    let mut retries: BTreeMap<(String, String), Retry> = BTreeMap::new();
+    loop {
+        let due = retries.values().map(|r| r.at).min();
+        let (p, wait) = tokio::select! {
+            p = rx.recv() => {
+                let Some(p) = p else { return };
+                // A newer decision replaces a pending retry of the same Ingress.
+                retries.remove(&(p.namespace.clone(), p.name.clone()));
+                (p, FIRST_RETRY)
+            }
+            () = sleep_until(due) => {
+                let now = tokio::time::Instant::now();
+                let Some(key) = retries.iter().find(|(_, r)| r.at <= now).map(|(k, _)| k.clone())
+                else {
+                    continue;
+                };
+                let Some(r) = retries.remove(&key) else { continue };
+                sent(&inflight, &r.patch);
+                (r.patch, r.next_wait)
+            }
+        };
+        if let Err(e) = write(&client, &p).await {
+            inflight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&(p.namespace.clone(), p.name.clone()));
+            if e.is_transient() {
+                tracing::warn!(
+                    "kubernetes: Ingress {}/{}: writing its status: {e}; trying again in {}s",
+                    p.namespace,
+                    p.name,
+                    wait.as_secs()
+                );
+                retries.insert(
+                    (p.namespace.clone(), p.name.clone()),
+                    Retry {
+                        at: tokio::time::Instant::now() + wait,
+                        next_wait: (wait * 2).min(LAST_RETRY),
+                        patch: p,
+                    },
+                );
+            } else {
                 tracing::warn!(
                     "kubernetes: Ingress {}/{}: writing its status: {e}",
                     p.namespace,
@@ -242,6 +282,31 @@ pub async fn run(client: Client, mut rx: mpsc::UnboundedReceiver<Patch>, infligh
             }
         }
     }
+}
+
+/// Sleeps until `at`, or forever without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// One merge patch of an Ingress' status.
+async fn write(client: &Client, p: &Patch) -> Result<(), ApiError> {
+    let path = format!(
+        "/apis/networking.k8s.io/v1/namespaces/{}/ingresses/{}/status",
+        p.namespace, p.name
+    );
+    let body = json!({"status": {"loadBalancer": {"ingress": p.ingress}}});
+    client.merge_patch(&path, &body).await?;
+    tracing::info!(
+        "kubernetes: Ingress {}/{}: status.loadBalancer.ingress set to {}",
+        p.namespace,
+        p.name,
+        serde_json::to_string(&p.ingress).unwrap_or_default(),
+    );
+    Ok(())
 }
 
 #[cfg(test)]

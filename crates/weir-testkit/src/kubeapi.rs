@@ -28,6 +28,9 @@ struct Inner {
     requests: Vec<String>,
     /// Every status patch: path, body.
     patches: Vec<(String, Value)>,
+    /// Status patches still to refuse with 503, and how many were.
+    refuse_patches: u32,
+    refused_patches: u32,
 }
 
 struct State {
@@ -216,6 +219,17 @@ impl FakeApi {
         self.state.lock().patches.clone()
     }
 
+    /// Answers the next `n` status patches with 503 Service Unavailable, as an overloaded
+    /// API server does, without applying them.
+    pub fn refuse_status_patches(&self, n: u32) {
+        self.state.lock().refuse_patches = n;
+    }
+
+    /// How many status patches were refused by [`FakeApi::refuse_status_patches`].
+    pub fn refused_status_patches(&self) -> u32 {
+        self.state.lock().refused_patches
+    }
+
     /// The stored object (with its status), by collection path, namespace and name.
     pub fn get(&self, collection: &str, namespace: &str, name: &str) -> Option<Value> {
         self.state
@@ -392,6 +406,14 @@ async fn patch_status(st: &State, path: &str, req: Request<Incoming>) -> Respons
         return failure(400, "body is not JSON".into());
     };
     let mut inner = st.lock();
+    if inner.refuse_patches > 0 {
+        inner.refuse_patches -= 1;
+        inner.refused_patches += 1;
+        return failure(
+            503,
+            "the server is currently unable to handle the request".into(),
+        );
+    }
     inner.rv += 1;
     let rv = inner.rv;
     let Some(obj) = inner

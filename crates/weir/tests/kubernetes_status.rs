@@ -1,6 +1,7 @@
 //! `providers.kubernetesIngress.ingressEndpoint`: a real `weir serve` writes the published
 //! address into `status.loadBalancer.ingress` of the Ingresses it serves (and only those),
-//! through the fake API server's status subresource, and only when it differs.
+//! through the fake API server's status subresource, only when it differs, and again after
+//! the API server refused a write.
 
 #![allow(clippy::unwrap_used)]
 
@@ -178,5 +179,36 @@ async fn a_fixed_hostname_is_published() {
     assert_eq!(
         body,
         &json!({"status": {"loadBalancer": {"ingress": [{"hostname": "edge.example"}]}}})
+    );
+}
+
+#[tokio::test]
+async fn a_refused_status_write_is_tried_again() {
+    let one = server::echo("one").await.unwrap();
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    setup(&api, one.port());
+    // The API server is overloaded for the first two writes; nothing else changes after,
+    // so only weir's own retry can get the status written.
+    api.refuse_status_patches(2);
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&static_config(
+            web,
+            admin,
+            "      ip: 198.51.100.4\n",
+            &api.url(),
+        ))
+        .env("KUBERNETES_SERVICE_HOST", "")
+        .env("KUBECONFIG", "")
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    wait_for_status(&api, json!([{"ip": "198.51.100.4"}]), &weir).await;
+    assert_eq!(api.refused_status_patches(), 2, "{}", weir.logs());
+    assert!(
+        weir.logs().contains("trying again in 2s"),
+        "{}",
+        weir.logs()
     );
 }
