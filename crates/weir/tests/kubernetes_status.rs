@@ -92,6 +92,21 @@ async fn wait_for_status(api: &FakeApi, want: Value, weir: &WeirProcess) {
     );
 }
 
+/// A `weir serve` on free ports reading `api`, publishing `endpoint` (the
+/// `ingressEndpoint` block's YAML lines), and its `web` port.
+async fn start(api: &FakeApi, endpoint: &str) -> (WeirProcess, u16) {
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&static_config(web, admin, endpoint, &api.url()))
+        .env("KUBERNETES_SERVICE_HOST", "")
+        .env("KUBECONFIG", "")
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    (weir, web)
+}
+
 #[tokio::test]
 async fn published_service_address_goes_into_served_ingresses_only_when_it_differs() {
     let one = server::echo("one").await.unwrap();
@@ -100,20 +115,7 @@ async fn published_service_address_goes_into_served_ingresses_only_when_it_diffe
     setup(&api, one.port());
     // In a namespace weir does not watch for routing: read for the status alone.
     api.apply(published(json!([{"ip": "203.0.113.7"}])));
-    let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(
-            web,
-            admin,
-            "      publishedService: kube-system/weir\n",
-            &api.url(),
-        ))
-        .env("KUBERNETES_SERVICE_HOST", "")
-        .env("KUBECONFIG", "")
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let (weir, web) = start(&api, "      publishedService: kube-system/weir\n").await;
 
     wait_for_status(&api, json!([{"ip": "203.0.113.7"}]), &weir).await;
     assert_eq!(patches_to(&api, APP_STATUS).len(), 1);
@@ -160,20 +162,7 @@ async fn a_fixed_hostname_is_published() {
     let one = server::echo("one").await.unwrap();
     let api = FakeApi::start(TOKEN).await.unwrap();
     setup(&api, one.port());
-    let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(
-            web,
-            admin,
-            "      hostname: edge.example\n",
-            &api.url(),
-        ))
-        .env("KUBERNETES_SERVICE_HOST", "")
-        .env("KUBECONFIG", "")
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let (weir, _) = start(&api, "      hostname: edge.example\n").await;
     wait_for_status(&api, json!([{"hostname": "edge.example"}]), &weir).await;
     let body = &patches_to(&api, APP_STATUS)[0];
     assert_eq!(
@@ -190,20 +179,7 @@ async fn a_refused_status_write_is_tried_again() {
     // The API server is overloaded for the first two writes; nothing else changes after,
     // so only weir's own retry can get the status written.
     api.refuse_status_patches(2);
-    let [web, admin] = util::free_ports::<2>().unwrap();
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&static_config(
-            web,
-            admin,
-            "      ip: 198.51.100.4\n",
-            &api.url(),
-        ))
-        .env("KUBERNETES_SERVICE_HOST", "")
-        .env("KUBECONFIG", "")
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let (weir, _) = start(&api, "      ip: 198.51.100.4\n").await;
     wait_for_status(&api, json!([{"ip": "198.51.100.4"}]), &weir).await;
     assert_eq!(api.refused_status_patches(), 2, "{}", weir.logs());
     assert!(
