@@ -16,6 +16,7 @@ pub use metrics::{
     CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet,
 };
 pub use probe::{
-    ClientUsername, ConnectionGuard, Metered, Observer, Peer, Probe, Retries, ServiceUrl,
+    ClientUsername, ConnectionGuard, Metered, Observer, OriginBytes, Peer, Probe, Retries,
+    ServiceUrl,
 };
 pub use tls_labels::TlsLabel;

@@ -30,6 +30,12 @@ pub struct ServiceUrl(pub Arc<str>);
 #[derive(Debug, Clone, Copy)]
 pub struct Retries(pub u32);
 
+/// The response body's size before a middleware re-encoded it (compress), counted as the
+/// body is read; put in the response's extensions by that middleware (the access log's
+/// `OriginContentSize` and `GzipRatio`).
+#[derive(Debug, Clone, Default)]
+pub struct OriginBytes(pub Arc<AtomicU64>);
+
 /// The user an authentication middleware let in, put in the response's extensions (the
 /// access log's `ClientUsername`).
 #[derive(Debug, Clone)]
@@ -203,6 +209,11 @@ impl Probe {
             Some(logger) if log => Some(logger.response_headers(resp.headers())),
             _ => None,
         };
+        let origin_bytes = if log {
+            resp.extensions().get::<OriginBytes>().map(|o| o.0.clone())
+        } else {
+            None
+        };
         let (parts, body) = resp.into_parts();
         let done = Done {
             probe: self,
@@ -211,6 +222,7 @@ impl Probe {
             retries,
             username,
             log_headers,
+            origin_bytes,
             bytes: 0,
         };
         Response::from_parts(
@@ -232,6 +244,7 @@ struct Done {
     username: Option<Arc<str>>,
     /// The response headers the access log keeps; `None` when the request is not logged.
     log_headers: Option<Vec<(String, String)>>,
+    origin_bytes: Option<Arc<AtomicU64>>,
     bytes: u64,
 }
 
@@ -279,6 +292,7 @@ impl Done {
             line.service_url = self.origin;
             line.status = self.status;
             line.size = self.bytes;
+            line.origin_size = self.origin_bytes.map(|o| o.load(Ordering::Relaxed));
             line.retries = self.retries;
             line.username = self.username;
             line.response_headers = headers;

@@ -340,3 +340,64 @@ async fn authenticated_user_is_logged() {
         }
     }
 }
+
+#[tokio::test]
+async fn compressed_responses_log_the_origin_size_and_ratio() {
+    let text = "weir ".repeat(400);
+    let up = {
+        let text = text.clone();
+        server::serve_fn(move |_req| {
+            let text = text.clone();
+            async move { server::response(200, text) }
+        })
+        .await
+        .unwrap()
+    };
+    let dynamic = format!(
+        r#"http:
+  routers:
+    zip:
+      rule: Host(`zip.test`)
+      middlewares: [zip]
+      service: app
+  middlewares:
+    zip:
+      compress: {{}}
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "{}"
+"#,
+        up.url()
+    );
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let p = WeirProcess::start(
+        BIN,
+        &static_config(
+            web,
+            traefik,
+            "  format: json\n  filePath: \"{{dir}}/access.json\"",
+        ),
+        &dynamic,
+        traefik,
+    )
+    .await
+    .unwrap();
+    let req = Request::get(format!("http://127.0.0.1:{web}/"))
+        .header("host", "zip.test")
+        .header("accept-encoding", "gzip")
+        .body(body::empty())
+        .unwrap();
+    let r = client::request(req).await.unwrap();
+    assert_eq!(r.header("content-encoding"), Some("gzip"), "{}", p.logs());
+
+    let got = wait_lines(&p.dir().join("access.json"), 1).await;
+    let line: Value = serde_json::from_str(&got[0]).unwrap();
+    let origin = line["OriginContentSize"].as_u64().unwrap();
+    let sent = line["DownstreamContentSize"].as_u64().unwrap();
+    assert_eq!(origin, text.len() as u64, "{line}");
+    assert!(sent > 0 && sent < origin / 4, "{line}");
+    let ratio = line["GzipRatio"].as_f64().unwrap();
+    assert!((ratio - origin as f64 / sent as f64).abs() < 1e-9, "{line}");
+}

@@ -29,6 +29,7 @@ fields!(
     DownstreamContentSize,
     DownstreamStatus,
     Duration,
+    GzipRatio,
     OriginContentSize,
     OriginDuration,
     OriginStatus,

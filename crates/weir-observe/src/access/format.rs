@@ -1,5 +1,6 @@
 //! Formatting a [`Record`] as Traefik does, into the writer's byte buffer.
 
+use std::io::Write as _;
 use std::sync::Arc;
 
 use http::Version;
@@ -237,8 +238,19 @@ impl Formatter {
             u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX),
         );
         o.raw(Field::Duration, &duration);
+        // As Traefik: the ratio of the origin's size to the size sent, when they differ.
+        if let Some(origin) = r.origin_size.filter(|&o| o != r.size && r.size != 0)
+            && let Some(b) = o.key(Field::GzipRatio)
+        {
+            // Rust prints the shortest decimal that reads back the same, as Go's JSON.
+            let _ = write!(b, "{}", origin as f64 / r.size as f64);
+            b.push(b',');
+        }
         if r.origin_status.is_some() {
-            o.raw(Field::OriginContentSize, size);
+            match r.origin_size {
+                Some(origin) => o.num(Field::OriginContentSize, origin),
+                None => o.raw(Field::OriginContentSize, size),
+            }
         }
         o.raw(Field::OriginDuration, &duration);
         if let Some(origin) = r.origin_status {
@@ -374,6 +386,7 @@ mod tests {
             origin_status: Some(200),
             status: 200,
             size: 345,
+            origin_size: None,
             count: 7,
             retries: 0,
             username: None,
@@ -483,10 +496,38 @@ mod tests {
         assert_eq!(v["entryPointName"], "web");
         assert_in_byte_order(&out, &v);
         // Every field but the dropped port, and the TLS ones without TLS.
-        let dropped = ["ClientPort", "TLSCipher", "TLSClientSubject", "TLSVersion"];
+        let dropped = [
+            "ClientPort",
+            "GzipRatio",
+            "TLSCipher",
+            "TLSClientSubject",
+            "TLSVersion",
+        ];
         for name in crate::access::fields::NAMES {
             assert_eq!(v.get(*name).is_some(), !dropped.contains(name), "{name}");
         }
+    }
+
+    #[test]
+    fn compressed_responses_carry_the_origin_size_and_ratio() {
+        let c = weir_config::static_config::AccessLog {
+            format: "json".into(),
+            ..Default::default()
+        };
+        let (s, _) = Settings::from_static(&c);
+        let mut r = record();
+        r.origin_size = Some(1200);
+        r.size = 350;
+        let out = text(&s, &r);
+        let v: Value = serde_json::from_str(out.trim()).unwrap();
+        assert_eq!(v["OriginContentSize"], 1200);
+        assert_eq!(v["DownstreamContentSize"], 350);
+        assert_eq!(v["GzipRatio"], 1200.0 / 350.0);
+        assert_in_byte_order(&out, &v);
+        // Not compressed: no ratio, the origin's size is the size sent.
+        let v: Value = serde_json::from_str(text(&s, &record()).trim()).unwrap();
+        assert!(v.get("GzipRatio").is_none());
+        assert_eq!(v["OriginContentSize"], 345);
     }
 
     /// The keys appear in `line` in byte order (the parsed map sorts them whatever the

@@ -335,6 +335,8 @@ pub struct Record {
     pub(crate) origin_status: Option<u16>,
     pub(crate) status: u16,
     pub(crate) size: u64,
+    /// The body's size before compress re-encoded it, when it did.
+    pub(crate) origin_size: Option<u64>,
     pub(crate) count: u64,
     pub(crate) retries: u32,
     pub(crate) username: Option<Arc<str>>,
@@ -419,6 +421,7 @@ impl AccessLogger {
             origin_status: None,
             status: 0,
             size: 0,
+            origin_size: None,
             count: 0,
             retries: 0,
             username: None,

@@ -1,6 +1,8 @@
 //! `compress`: gzip, brotli or zstd responses, streamed chunk by chunk.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 use async_compression::Level;
@@ -228,10 +230,14 @@ impl Middleware for Compress {
                 ))),
                 Coding::Zstd => Encoder::Zstd(ZstdEncoder::new(Vec::new())),
             };
+            // The access log's OriginContentSize: what came in, before compression.
+            let origin = weir_observe::OriginBytes::default();
+            parts.extensions.insert(origin.clone());
             let body = CompressBody {
                 inner,
                 encoder: Some(encoder),
                 trailers: None,
+                origin: origin.0,
             };
             Response::from_parts(parts, body::boxed(body))
         })
@@ -286,6 +292,8 @@ pin_project_lite::pin_project! {
         encoder: Option<Encoder>,
         // The upstream's trailers (gRPC status...), sent after the compressed data.
         trailers: Option<HeaderMap>,
+        // Bytes read from the inner body.
+        origin: Arc<AtomicU64>,
     }
 }
 
@@ -304,7 +312,10 @@ impl http_body::Body for CompressBody {
             };
             let out = match ready!(this.inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => encoder.chunk(&data),
+                    Ok(data) => {
+                        this.origin.fetch_add(data.len() as u64, Ordering::Relaxed);
+                        encoder.chunk(&data)
+                    }
                     // Trailers end the body: the compressed stream ends, then they follow.
                     Err(frame) => {
                         *this.trailers = frame.into_trailers().ok();
@@ -366,12 +377,19 @@ mod tests {
         let inner = body::boxed(http_body_util::StreamBody::new(futures_util::stream::iter(
             frames,
         )));
+        let origin = Arc::new(AtomicU64::new(0));
         let compressed = CompressBody {
             inner,
             encoder: Some(Encoder::Gzip(GzipEncoder::new(Vec::new()))),
             trailers: None,
+            origin: origin.clone(),
         };
         let collected = compressed.collect().await.unwrap();
+        assert_eq!(
+            origin.load(Ordering::Relaxed),
+            11,
+            "the bytes read, before compression"
+        );
         assert_eq!(collected.trailers(), Some(&trailers));
         let gz = collected.to_bytes();
         let mut plain = String::new();
