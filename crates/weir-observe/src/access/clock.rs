@@ -84,12 +84,31 @@ impl Utc {
     }
 }
 
-/// RFC 3339 timestamps with the text of the last second formatted kept.
+/// The text of one second in one layout, kept until the second changes.
+#[derive(Debug, Default)]
+struct Kept {
+    secs: Option<i64>,
+    text: Vec<u8>,
+}
+
+impl Kept {
+    fn get(&mut self, secs: i64, render: impl FnOnce(&Utc, &mut Vec<u8>)) -> &[u8] {
+        if self.secs != Some(secs) {
+            self.text.clear();
+            render(&Utc::from_secs(secs), &mut self.text);
+            self.secs = Some(secs);
+        }
+        &self.text
+    }
+}
+
+/// Timestamps for log lines, with the text of the last second formatted kept per layout.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
-    secs: Option<i64>,
-    /// `2006-01-02T15:04:05` for `secs`.
-    text: Vec<u8>,
+    /// `2006-01-02T15:04:05`.
+    rfc3339: Kept,
+    /// `02/Jan/2006:15:04:05 +0000`.
+    clf: Kept,
 }
 
 impl Clock {
@@ -97,23 +116,18 @@ impl Clock {
     /// `RFC3339Nano` writes it (trailing zeros trimmed).
     pub fn write_rfc3339(&mut self, out: &mut Vec<u8>, t: SystemTime, nanos: bool) {
         let (secs, frac) = since_epoch(t);
-        if self.secs != Some(secs) {
-            self.text.clear();
-            Utc::from_secs(secs).write_rfc3339_seconds(&mut self.text);
-            self.secs = Some(secs);
-        }
-        out.extend_from_slice(&self.text);
+        out.extend_from_slice(self.rfc3339.get(secs, Utc::write_rfc3339_seconds));
         if nanos && frac > 0 {
             out.push(b'.');
             push_nanos(out, frac);
         }
         out.push(b'Z');
     }
-}
 
-/// The common log format's time of `t`.
-pub(crate) fn write_clf(out: &mut Vec<u8>, t: SystemTime) {
-    Utc::from_secs(since_epoch(t).0).write_clf(out);
+    /// The common log format's time of `t`.
+    pub fn write_clf(&mut self, out: &mut Vec<u8>, t: SystemTime) {
+        out.extend_from_slice(self.clf.get(since_epoch(t).0, Utc::write_clf));
+    }
 }
 
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
@@ -151,7 +165,7 @@ mod tests {
         // 2006-01-02T15:04:05.5Z
         let t = UNIX_EPOCH + Duration::new(1_136_214_245, 500_000_000);
         let mut clf = Vec::new();
-        write_clf(&mut clf, t);
+        clock.write_clf(&mut clf, t);
         assert_eq!(clf, b"02/Jan/2006:15:04:05 +0000");
         assert_eq!(rfc3339(&mut clock, t), "2006-01-02T15:04:05.5Z");
         let mut seconds = Vec::new();

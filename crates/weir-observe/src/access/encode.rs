@@ -153,7 +153,7 @@ pub(crate) fn push_json_inner(out: &mut Vec<u8>, v: &[u8]) {
 /// Whether `bytes` hold a control character, `"`, `\` or anything beyond ASCII (which
 /// must be checked for UTF-8), eight bytes at a time (the "has a byte less than n" and
 /// "has a zero byte" word tricks).
-fn needs_escape(bytes: &[u8]) -> bool {
+pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;

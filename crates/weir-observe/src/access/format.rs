@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use http::Version;
 
-use super::clock::{Clock, write_clf};
-use super::encode::{push_ip, push_json_inner, push_json_str, push_u64};
+use super::clock::Clock;
+use super::encode::{needs_escape, push_ip, push_json_inner, push_json_str, push_u64};
 use super::fields::Field;
 use super::memo::{Memo, RouteKey};
 use super::{Format, Record, Settings};
@@ -35,31 +35,36 @@ impl Formatter {
     pub(crate) fn line(&mut self, s: &Settings, r: &Record, out: &mut Vec<u8>) {
         match s.format {
             Format::Json => self.json(s, r, out),
-            Format::Common | Format::GenericClf => clf(s, r, out),
+            Format::Common | Format::GenericClf => clf(s, r, out, &mut self.clock),
         }
         out.push(b'\n');
     }
 }
 
-/// `"value"`, or `"-"` when missing or empty (Traefik's toLogEntry for quoted fields).
+/// `"value"`, or `"-"` when missing or empty (Traefik's toLogEntry for quoted fields);
+/// a `"` inside is escaped so the line still splits on its quotes.
 fn push_quoted(out: &mut Vec<u8>, v: &[u8]) {
     if v.is_empty() {
         out.extend_from_slice(b"\"-\"");
         return;
     }
     out.push(b'"');
-    for &b in String::from_utf8_lossy(v).as_bytes() {
-        if b == b'"' {
-            out.push(b'\\');
+    if needs_escape(v) {
+        for &b in String::from_utf8_lossy(v).as_bytes() {
+            if b == b'"' {
+                out.push(b'\\');
+            }
+            out.push(b);
         }
-        out.push(b);
+    } else {
+        out.extend_from_slice(v);
     }
     out.push(b'"');
 }
 
 /// Traefik's common log format: `host - user [time] "method path proto" status size
 /// "referer" "agent"`, then (not for genericCLF) `count "router" "url" durationms`.
-fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>) {
+fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
     let keep = |f: Field| s.fields.has(f);
     let dash = |out: &mut Vec<u8>, ok: bool, write: &dyn Fn(&mut Vec<u8>)| {
         if ok { write(out) } else { out.push(b'-') }
@@ -70,9 +75,11 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>) {
         o.extend_from_slice(r.username.as_deref().unwrap_or("-").as_bytes());
     });
     out.extend_from_slice(b" [");
-    dash(out, keep(Field::StartUTC), &|o| {
-        write_clf(o, r.start);
-    });
+    if keep(Field::StartUTC) {
+        clock.write_clf(out, r.start);
+    } else {
+        out.push(b'-');
+    }
     out.extend_from_slice(b"] \"");
     dash(out, keep(Field::RequestMethod), &|o| {
         o.extend_from_slice(r.method.as_str().as_bytes());
@@ -413,6 +420,11 @@ mod tests {
         r.username = Some(Arc::from("alice"));
         let out = text(&s, &r);
         assert!(out.starts_with("10.0.0.7 - alice [02/Jan/2006"), "{out}");
+        // A quote inside a quoted field is escaped; bytes that are not UTF-8 are replaced.
+        let mut r = record();
+        r.text = RequestText::new(b"h", "/", b"x", b"say \"hi\" \xff");
+        let out = text(&s, &r);
+        assert!(out.contains(" \"x\" \"say \\\"hi\\\" \u{fffd}\" "), "{out}");
     }
 
     #[test]
