@@ -106,7 +106,7 @@ impl Observer {
             .filter(|m| !m.config().header_labels.is_empty())
             .map(|m| header_values(&m.config().header_labels, parts));
         let found = RequestHeaders::scan(&parts.headers);
-        let request_bytes = found.content_length();
+        let request_bytes = found.content_length;
         let start = Instant::now();
         Probe {
             observer: self.clone(),

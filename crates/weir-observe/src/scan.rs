@@ -10,8 +10,10 @@ pub(crate) struct RequestHeaders<'a> {
     pub host: Option<&'a [u8]>,
     pub referer: &'a [u8],
     pub user_agent: &'a [u8],
-    /// `Content-Length` as it came; [`content_length`](Self::content_length) parses it.
-    pub content_length_text: &'a [u8],
+    /// `Content-Length` as it came.
+    content_length_text: &'a [u8],
+    /// The declared body size, or 0.
+    pub content_length: u64,
     pub upgrade: &'a [u8],
     pub content_type: &'a [u8],
     pub accept: &'a [u8],
@@ -47,15 +49,11 @@ impl<'a> RequestHeaders<'a> {
                 *slot = value;
             }
         }
-        found
-    }
-
-    /// The declared body size, or 0.
-    pub(crate) fn content_length(&self) -> u64 {
-        std::str::from_utf8(self.content_length_text)
+        found.content_length = std::str::from_utf8(found.content_length_text)
             .ok()
             .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0)
+            .unwrap_or(0);
+        found
     }
 }
 
@@ -74,8 +72,8 @@ mod tests {
         let found = RequestHeaders::scan(&h);
         assert_eq!(found.host, Some(&b"a.test"[..]));
         assert_eq!(found.accept, b"text/event-stream");
-        assert_eq!(found.content_length(), 42);
+        assert_eq!(found.content_length, 42);
         assert!(found.user_agent.is_empty() && found.referer.is_empty());
-        assert_eq!(RequestHeaders::scan(&HeaderMap::new()).content_length(), 0);
+        assert_eq!(RequestHeaders::scan(&HeaderMap::new()).content_length, 0);
     }
 }

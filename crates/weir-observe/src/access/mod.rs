@@ -412,7 +412,7 @@ impl AccessLogger {
             tls: peer.tls,
             tls_client_subject: peer.tls_client_subject.cloned(),
             request_headers: self.settings.headers(&parts.headers),
-            content_length: found.content_length(),
+            content_length: found.content_length,
             entrypoint: entrypoint.clone(),
             duration: Duration::ZERO,
             router: None,
