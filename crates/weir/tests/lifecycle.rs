@@ -305,6 +305,15 @@ async fn flags_override_the_static_file() {
 /// The README's first command: no configuration at all. Uses the fixed default ports.
 #[tokio::test]
 async fn embedded_default_serves_whoami_and_ping() {
+    // The embedded default is only used without any flag, so its ports cannot be moved:
+    // say so plainly rather than time out against whatever holds them.
+    for port in [8000, 9000] {
+        assert!(
+            std::net::TcpListener::bind(("127.0.0.1", port)).is_ok(),
+            "port {port} is in use (is `weir serve` from the README still running?): this \
+             test runs weir on its embedded default, which listens on 8000 and 9000"
+        );
+    }
     let weir = WeirProcess::builder(WEIR)
         .ping_port(9000)
         .start()
