@@ -14,6 +14,7 @@ pub mod client;
 pub mod connect;
 pub mod kubeconfig;
 pub mod status;
+mod store;
 mod tls;
 pub mod watch;
 
@@ -185,7 +186,7 @@ impl Provider {
             tasks.spawn(watch::run(client.clone(), w, tx.clone()));
         }
         drop(tx);
-        let mut store = Store::default();
+        let mut store = store::Store::new(status_watch);
         let mut last: Option<Configuration> = None;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
@@ -208,16 +209,16 @@ impl Provider {
                     }
                 }
             }
-            let set = self.object_set(&store, status_watch);
+            let set = store.set();
             if let Some(source) = &self.status {
-                for p in self.status_patches(&store, &set, source, status_watch) {
+                for p in self.status_patches(&store, set, source, status_watch) {
                     if !status::in_flight(&inflight, &p) {
                         status::sent(&inflight, &p);
                         let _ = status_tx.send(p);
                     }
                 }
             }
-            let publication = self.translate(&set);
+            let publication = self.translate(set);
             if last.as_ref() == Some(&publication.config) {
                 continue;
             }
@@ -229,25 +230,10 @@ impl Provider {
         Ok(())
     }
 
-    /// The objects of every watch but the status one, as the translation reads them.
-    fn object_set(&self, store: &Store, status_watch: Option<usize>) -> ObjectSet {
-        let mut set = ObjectSet::new();
-        for ((id, ns, name), v) in &store.objects {
-            if Some(*id) == status_watch {
-                continue;
-            }
-            if let Err(e) = set.insert_json(v.clone()) {
-                let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
-                tracing::warn!("kubernetes: {kind} {ns}/{name}: {e}; ignored");
-            }
-        }
-        set
-    }
-
     /// The served Ingresses whose status differs from what `source` says.
     fn status_patches(
         &self,
-        store: &Store,
+        store: &store::Store,
         set: &ObjectSet,
         source: &status::Source,
         status_watch: Option<usize>,
@@ -305,43 +291,4 @@ impl Provider {
             problems: t.problems,
         }
     }
-}
-
-/// The objects' JSON by watcher, namespace and name.
-#[derive(Debug, Default)]
-struct Store {
-    objects: BTreeMap<(usize, String, String), Value>,
-}
-
-impl Store {
-    fn apply(&mut self, ev: Event, listed: &mut [bool]) {
-        match ev {
-            Event::Listed { id, items } => {
-                self.objects.retain(|(w, _, _), _| *w != id);
-                for o in items {
-                    let key = key(id, &o);
-                    self.objects.insert(key, o);
-                }
-                if let Some(l) = listed.get_mut(id) {
-                    *l = true;
-                }
-            }
-            Event::Applied { id, object } => {
-                self.objects.insert(key(id, &object), object);
-            }
-            Event::Deleted { id, object } => {
-                self.objects.remove(&key(id, &object));
-            }
-        }
-    }
-}
-
-fn key(id: usize, o: &Value) -> (usize, String, String) {
-    let field = |f: &str| {
-        o.pointer(f)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    (id, field("/metadata/namespace"), field("/metadata/name"))
 }

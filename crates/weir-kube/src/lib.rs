@@ -25,7 +25,7 @@ use weir_config::dynamic::Configuration;
 pub use crd::schema::{CrdManifest, manifests as crd_manifests};
 pub use options::{BackendOptions, CrdOptions, IngressOptions, Options};
 pub use problem::Problem;
-pub use set::{Kind, ObjectRef, ObjectSet};
+pub use set::{Inserted, Kind, ObjectRef, ObjectSet};
 
 /// Provider name of the CRD translation (`name@kubernetescrd`).
 pub const CRD_PROVIDER: &str = "kubernetescrd";
