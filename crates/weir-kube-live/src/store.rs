@@ -76,7 +76,10 @@ impl Store {
                 }
                 Ok(_) => {}
                 Err(e) => {
-                    let kind = object.get("kind").and_then(Value::as_str).unwrap_or_default();
+                    let kind = object
+                        .get("kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     tracing::warn!("kubernetes: {kind} {}/{}: {e}; ignored", k.1, k.2);
                 }
             }
