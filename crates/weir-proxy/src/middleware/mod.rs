@@ -203,11 +203,5 @@ pub fn kind_name(kind: MiddlewareKind<'_>) -> &'static str {
 /// A new request with `parts`' head, extensions included (the client's TLS certificates,
 /// a pending protocol upgrade), and `body`: for middlewares that send a request again.
 pub(crate) fn replay(parts: &http::request::Parts, body: Body) -> Request<Body> {
-    let mut req = Request::new(body);
-    *req.method_mut() = parts.method.clone();
-    *req.uri_mut() = parts.uri.clone();
-    *req.version_mut() = parts.version;
-    *req.headers_mut() = parts.headers.clone();
-    *req.extensions_mut() = parts.extensions.clone();
-    req
+    Request::from_parts(parts.clone(), body)
 }
