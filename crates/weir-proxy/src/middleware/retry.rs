@@ -111,7 +111,8 @@ impl Middleware for Retry {
                 Ok(c) => c.to_bytes(),
                 Err(_) => return crate::upstream::status_response(http::StatusCode::BAD_REQUEST),
             };
-            let started = tokio::time::Instant::now();
+            // Only a `timeout` needs the start.
+            let started = self.timeout.map(|_| tokio::time::Instant::now());
             let mut attempt = 1;
             loop {
                 let body = if bytes.is_empty() {
@@ -121,12 +122,18 @@ impl Middleware for Retry {
                 };
                 let req = super::replay(&parts, body);
                 let mut resp = next.handle(req, cx).await;
-                let wait = self.backoff(attempt);
-                let out_of_time = self.timeout.is_some_and(|t| started.elapsed() + wait > t);
-                if attempt >= self.attempts
-                    || out_of_time
-                    || !self.should_retry(&resp, &parts.method)
-                {
+                // The wait (a random draw) and the budget only matter for another try.
+                let again = attempt < self.attempts && self.should_retry(&resp, &parts.method);
+                let wait = if again {
+                    self.backoff(attempt)
+                } else {
+                    Duration::ZERO
+                };
+                let out_of_time = match (self.timeout, started) {
+                    (Some(t), Some(started)) => started.elapsed() + wait > t,
+                    _ => false,
+                };
+                if !again || out_of_time {
                     if attempt > 1 {
                         // For `service_retries_total` and the access log's RetryAttempts.
                         resp.extensions_mut()
@@ -175,7 +182,8 @@ mod tests {
             }
         }
         assert_eq!(retry(3, 0).backoff(2), Duration::ZERO);
-        assert!((retry(2, 100).base_backoff(1) - 0.1).abs() < 1e-9);
+        // With two attempts the multiplier is 2^(1/1): the second wait doubles the first.
+        assert!((retry(2, 100).base_backoff(2) - 0.2).abs() < 1e-9);
     }
 
     #[test]

@@ -24,15 +24,17 @@ use state::{State, Timing};
 /// The longest duration option kept (longer ones are this).
 const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
 
+/// Duration option `name`, capped at ten years so that `now + duration` cannot overflow an
+/// Instant.
+fn duration(name: &str, d: weir_config::Duration) -> Result<Duration, String> {
+    d.to_std()
+        .map(|d| d.min(MAX_DURATION))
+        .ok_or_else(|| format!("{name} must not be negative"))
+}
+
 /// Checks the options and gives one fresh breaker per router.
 pub fn spec(c: &Config, scope: &StateScope) -> Result<Spec, String> {
     let expr = Arc::new(expr::parse(&c.expression).map_err(|e| format!("expression: {e}"))?);
-    // Capped at ten years so that `now + duration` cannot overflow an Instant.
-    let duration = |name: &str, d: weir_config::Duration| {
-        d.to_std()
-            .map(|d| d.min(MAX_DURATION))
-            .ok_or_else(|| format!("{name} must not be negative"))
-    };
     let timing = Timing {
         check_period: duration("checkPeriod", c.check_period)?,
         fallback: duration("fallbackDuration", c.fallback_duration)?,
@@ -134,6 +136,8 @@ mod tests {
             )
             .is_ok()
         );
+        let huge = config("NetworkErrorRatio() > 0.5", "2000000h", 0).fallback_duration;
+        assert_eq!(duration("fallbackDuration", huge), Ok(MAX_DURATION));
         let err = |c: Config| match spec(&c, &StateScope::detached()) {
             Err(e) => e,
             Ok(_) => panic!("accepted"),
