@@ -34,14 +34,18 @@ enum Mode {
 
 /// The mode and the content type's suffix (`+proto`, ...) of a gRPC-Web request.
 fn grpc_web_mode(headers: &HeaderMap) -> Option<(Mode, String)> {
+    const PREFIX: &str = "application/grpc-web";
     let ct = headers.get(CONTENT_TYPE)?.to_str().ok()?;
-    let ct = ct
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    let rest = ct.strip_prefix("application/grpc-web")?;
+    let ct = ct.split(';').next().unwrap_or("").trim();
+    // Most requests are not gRPC-Web: decided before anything is lowercased.
+    if !ct
+        .get(..PREFIX.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(PREFIX))
+    {
+        return None;
+    }
+    let rest = ct.get(PREFIX.len()..)?.to_ascii_lowercase();
+    let rest = rest.as_str();
     if let Some(suffix) = rest.strip_prefix("-text") {
         return (suffix.is_empty() || suffix.starts_with('+')).then(|| (Mode::Text, suffix.into()));
     }
@@ -66,12 +70,9 @@ impl GrpcWeb {
     /// The `Access-Control-Allow-Origin` value for the request's `Origin`, if allowed.
     fn allowed_origin(&self, headers: &HeaderMap) -> Option<HeaderValue> {
         let origin = headers.get(ORIGIN)?;
-        let o = origin
-            .to_str()
-            .ok()?
-            .trim_end_matches('/')
-            .to_ascii_lowercase();
-        (self.any_origin || self.origins.contains(&o)).then(|| origin.clone())
+        let o = origin.to_str().ok()?.trim_end_matches('/');
+        (self.any_origin || self.origins.iter().any(|a| a.eq_ignore_ascii_case(o)))
+            .then(|| origin.clone())
     }
 
     /// Whether `req` is the CORS preflight of a gRPC-Web call.
