@@ -27,26 +27,24 @@ impl std::fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
-/// `inner`, failing with [`TooLarge`] as soon as more than `max` bytes went through;
-/// `exceeded` is set then, so whoever sent the body can tell why it failed. With `drain`,
-/// the rest of `inner` is then read and discarded (see [`linger`]): that is for request
-/// bodies, whose client waits for an answer.
+/// `inner`, failing with [`TooLarge`] as soon as more than `max` bytes went through.
+/// A request body passes `exceeded`: it is set then, so whoever sent the body can tell why
+/// it failed, and the rest of `inner` is read and discarded (see [`linger`]) because the
+/// client waits for an answer.
 pub(super) struct Capped {
     inner: Option<Body>,
     max: u64,
     seen: u64,
-    exceeded: Arc<AtomicBool>,
-    drain: bool,
+    exceeded: Option<Arc<AtomicBool>>,
 }
 
 impl Capped {
-    pub(super) fn new(inner: Body, max: u64, exceeded: Arc<AtomicBool>, drain: bool) -> Self {
+    pub(super) fn new(inner: Body, max: u64, exceeded: Option<Arc<AtomicBool>>) -> Self {
         Self {
             inner: Some(inner),
             max,
             seen: 0,
             exceeded,
-            drain,
         }
     }
 }
@@ -69,11 +67,12 @@ impl http_body::Body for Capped {
         {
             this.seen += data.len() as u64;
             if this.seen > this.max {
-                this.exceeded.store(true, Ordering::Release);
-                if let Some(rest) = this.inner.take()
-                    && this.drain
-                {
-                    linger(rest);
+                let rest = this.inner.take();
+                if let Some(exceeded) = &this.exceeded {
+                    exceeded.store(true, Ordering::Release);
+                    if let Some(rest) = rest {
+                        linger(rest);
+                    }
                 }
                 return Poll::Ready(Some(Err(Box::new(TooLarge(this.max)))));
             }

@@ -148,7 +148,7 @@ impl Buffering {
             return next.handle(Request::from_parts(parts, body), cx).await;
         };
         let exceeded = Arc::new(AtomicBool::new(false));
-        let body = body::boxed(Capped::new(body, max, exceeded.clone(), true));
+        let body = body::boxed(Capped::new(body, max, Some(exceeded.clone())));
         let resp = next.handle(Request::from_parts(parts, body), cx).await;
         if exceeded.load(Ordering::Acquire) {
             return too_large();
@@ -172,7 +172,7 @@ impl Buffering {
         }
         if !self.buffer_responses {
             return match self.max_response {
-                Some(max) => resp.map(|b| body::boxed(Capped::new(b, max, Arc::default(), false))),
+                Some(max) => resp.map(|b| body::boxed(Capped::new(b, max, None))),
                 None => resp,
             };
         }
@@ -208,9 +208,6 @@ impl Middleware for Buffering {
         Box::pin(async move {
             let head = req.method() == Method::HEAD;
             let resp = self.request(req, cx, next).await;
-            if resp.status() == StatusCode::SWITCHING_PROTOCOLS {
-                return resp;
-            }
             self.response(resp, head).await
         })
     }
