@@ -249,16 +249,13 @@ pub async fn run(client: Client, mut rx: mpsc::UnboundedReceiver<Patch>, infligh
                     continue;
                 };
                 let Some(r) = retries.remove(&key) else { continue };
-                sent(&inflight, &r.patch);
                 (r.patch, r.next_wait)
             }
         };
         if let Err(e) = write(&client, &p).await {
-            inflight
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&(p.namespace.clone(), p.name.clone()));
             if e.is_transient() {
+                // Still in flight: other events do not send it again and reset the wait;
+                // a newer decision for the Ingress is not in flight and replaces it.
                 tracing::warn!(
                     "kubernetes: Ingress {}/{}: writing its status: {e}; trying again in {}s",
                     p.namespace,
@@ -274,6 +271,10 @@ pub async fn run(client: Client, mut rx: mpsc::UnboundedReceiver<Patch>, infligh
                     },
                 );
             } else {
+                inflight
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&(p.namespace.clone(), p.name.clone()));
                 tracing::warn!(
                     "kubernetes: Ingress {}/{}: writing its status: {e}",
                     p.namespace,
