@@ -189,12 +189,7 @@ impl Probe {
     /// Wraps the response so the request is recorded when its body is done.
     pub fn finish<B>(self, resp: Response<B>) -> Response<Metered<B>> {
         let status = resp.status().as_u16();
-        let origin = resp.extensions().get::<ServiceUrl>().map(|u| u.0.clone());
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
-        let username = resp
-            .extensions()
-            .get::<ClientUsername>()
-            .map(|u| u.0.clone());
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
         let skip = self.route.as_ref().is_some_and(|r| r.skip_access_log);
         let log = self.capture.is_some()
@@ -209,10 +204,16 @@ impl Probe {
             Some(logger) if log => Some(logger.response_headers(resp.headers())),
             _ => None,
         };
-        let origin_bytes = if log {
-            resp.extensions().get::<OriginBytes>().map(|o| o.0.clone())
+        // Read by the access log only.
+        let (origin, username, origin_bytes) = if log {
+            let ext = resp.extensions();
+            (
+                ext.get::<ServiceUrl>().map(|u| u.0.clone()),
+                ext.get::<ClientUsername>().map(|u| u.0.clone()),
+                ext.get::<OriginBytes>().map(|o| o.0.clone()),
+            )
         } else {
-            None
+            (None, None, None)
         };
         let (parts, body) = resp.into_parts();
         let done = Done {

@@ -87,12 +87,7 @@ impl FieldSet {
 
     /// Whether `field` is written.
     pub(crate) fn has(self, field: Field) -> bool {
-        self.has_index(field as u8)
-    }
-
-    /// Whether the field at `index` in [`NAMES`] is written.
-    pub(crate) fn has_index(self, index: u8) -> bool {
-        index < 64 && self.0 & (1 << index) != 0
+        self.0 & (1 << field as u8) != 0
     }
 }
 

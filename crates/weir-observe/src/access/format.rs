@@ -154,15 +154,6 @@ impl Object<'_> {
         }
     }
 
-    /// A number already written as text.
-    #[inline(always)]
-    fn raw(&mut self, field: Field, text: &[u8]) {
-        if let Some(out) = self.key(field) {
-            out.extend_from_slice(text);
-            out.push(b',');
-        }
-    }
-
     #[inline(always)]
     fn num(&mut self, field: Field, v: u64) {
         if let Some(out) = self.key(field) {
@@ -213,7 +204,6 @@ impl Formatter {
         let tls = r.tls.map(|t| crate::TlsLabel::labels(t.index()));
         self.start.clear();
         self.clock.write_rfc3339(&mut self.start, r.start, true);
-        let mut number = Vec::with_capacity(20);
         out.push(b'{');
         let mut o = Object { out, settings: s };
         let ip = r.client.ip();
@@ -235,16 +225,10 @@ impl Formatter {
             Some(user) => o.str(Field::ClientUsername, user.as_bytes()),
             None => o.plain(Field::ClientUsername, |b| b.push(b'-')),
         }
-        push_u64(&mut number, r.size);
-        let size = number.as_slice();
-        o.raw(Field::DownstreamContentSize, size);
+        o.num(Field::DownstreamContentSize, r.size);
         o.num(Field::DownstreamStatus, r.status.into());
-        let mut duration = Vec::with_capacity(20);
-        push_u64(
-            &mut duration,
-            u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX),
-        );
-        o.raw(Field::Duration, &duration);
+        let nanos = u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX);
+        o.num(Field::Duration, nanos);
         // As Traefik: the ratio of the origin's size to the size sent, when they differ.
         if let Some(origin) = r.origin_size.filter(|&o| o != r.size && r.size != 0)
             && let Some(b) = o.key(Field::GzipRatio)
@@ -256,14 +240,14 @@ impl Formatter {
         if r.origin_status.is_some() {
             match r.origin_size {
                 Some(origin) => o.num(Field::OriginContentSize, origin),
-                None => o.raw(Field::OriginContentSize, size),
+                None => o.num(Field::OriginContentSize, r.size),
             }
         }
-        o.raw(Field::OriginDuration, &duration);
+        o.num(Field::OriginDuration, nanos);
         if let Some(origin) = r.origin_status {
             o.num(Field::OriginStatus, origin.into());
         }
-        o.raw(Field::Overhead, b"0");
+        o.num(Field::Overhead, 0);
         o.str(Field::RequestAddr, r.text.host());
         o.num(Field::RequestContentSize, r.content_length);
         o.num(Field::RequestCount, r.count);

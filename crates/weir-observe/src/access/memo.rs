@@ -53,8 +53,8 @@ impl RouteKey<'_> {
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     routes: Vec<(OwnedRoute, Vec<u8>)>,
-    entrypoint: Option<(Arc<str>, Vec<u8>)>,
-    client: Option<(IpAddr, Vec<u8>)>,
+    entrypoint: (Option<Arc<str>>, Vec<u8>),
+    client: (Option<IpAddr>, Vec<u8>),
 }
 
 impl Memo {
@@ -81,26 +81,25 @@ impl Memo {
         name: &Arc<str>,
         render: impl FnOnce(&mut Vec<u8>),
     ) -> &[u8] {
-        let kept = self
-            .entrypoint
-            .as_ref()
-            .is_some_and(|(n, _)| Arc::ptr_eq(n, name));
-        if !kept {
-            let mut text = Vec::new();
-            render(&mut text);
-            self.entrypoint = Some((name.clone(), text));
+        let (kept, text) = &mut self.entrypoint;
+        if !kept.as_ref().is_some_and(|n| Arc::ptr_eq(n, name)) {
+            *kept = Some(name.clone());
+            text.clear();
+            render(text);
         }
-        self.entrypoint.as_ref().map_or(&[], |(_, t)| t.as_slice())
+        text
     }
 
     /// The client IP's text, rendered by `render` when not kept.
     pub(crate) fn client(&mut self, ip: IpAddr, render: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
-        if self.client.as_ref().is_none_or(|(kept, _)| *kept != ip) {
-            let mut text = Vec::new();
-            render(&mut text);
-            self.client = Some((ip, text));
+        // The buffer is reused: consecutive lines often come from different clients.
+        let (kept, text) = &mut self.client;
+        if *kept != Some(ip) {
+            *kept = Some(ip);
+            text.clear();
+            render(text);
         }
-        self.client.as_ref().map_or(&[], |(_, t)| t.as_slice())
+        text
     }
 }
 

@@ -169,15 +169,6 @@ impl Settings {
         (settings, warnings)
     }
 
-    /// Whether field `name` (Traefik's name: `ClientHost`, `RouterName`, ...) is written.
-    pub fn keeps_field(&self, name: &str) -> bool {
-        fields::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|i| u8::try_from(i).ok())
-            .is_some_and(|i| self.fields.has_index(i))
-    }
-
     /// The mode of header `name`. Authorization, Proxy-Authorization and Cookie are
     /// redacted unless named explicitly: a `keep` default must not leak credentials.
     pub fn header_mode(&self, name: &str) -> HeaderMode {
