@@ -181,14 +181,21 @@ impl ObjectSet {
 
     /// Adds (or replaces) an object.
     pub fn insert(&mut self, key: ObjectRef, object: Object) -> bool {
-        self.slices = std::sync::OnceLock::new();
+        self.slices_changed(&key);
         self.objects.insert(key, object).is_some()
     }
 
     /// Removes an object.
     pub fn remove(&mut self, key: &ObjectRef) -> Option<Object> {
-        self.slices = std::sync::OnceLock::new();
+        self.slices_changed(key);
         self.objects.remove(key)
+    }
+
+    /// Drops the EndpointSlice index when `key` is in it (only slices are).
+    fn slices_changed(&mut self, key: &ObjectRef) {
+        if key.kind == Kind::EndpointSlice {
+            self.slices = std::sync::OnceLock::new();
+        }
     }
 
     /// The EndpointSlices of Service `namespace/name` (labelled
