@@ -48,21 +48,9 @@ http:
           - url: "{{healthy}}"
 "#;
 
+/// The shared static configuration with the API on the `traefik` entrypoint.
 fn static_config(web: u16, traefik: u16) -> String {
-    format!(
-        r#"entryPoints:
-  web:
-    address: "127.0.0.1:{web}"
-  traefik:
-    address: "127.0.0.1:{traefik}"
-ping: {{}}
-api:
-  insecure: true
-providers:
-  file:
-    filename: "{{{{dynamic}}}}"
-"#
-    )
+    util::basic_static_config(web, traefik) + "api:\n  insecure: true\n"
 }
 
 #[tokio::test]
