@@ -152,7 +152,6 @@ impl H1Pool {
                             conn: Some(conn),
                             pool,
                             key,
-                            finished: false,
                         })
                     }));
                 }
@@ -196,14 +195,15 @@ impl H1Pool {
         // The oldest entries sit at the front: expire them here, since a busy pool only
         // ever reuses the newest.
         let timeout = self.inner.idle_timeout;
-        while list.front().is_some_and(|e| e.since.elapsed() >= timeout) {
+        let now = Instant::now();
+        while list
+            .front()
+            .is_some_and(|e| now.saturating_duration_since(e.since) >= timeout)
+        {
             list.pop_front();
         }
         if list.len() < self.inner.max_idle_per_host {
-            list.push_back(Idle {
-                conn,
-                since: Instant::now(),
-            });
+            list.push_back(Idle { conn, since: now });
         }
     }
 
@@ -286,7 +286,6 @@ struct PooledBody {
     conn: Option<Box<Conn>>,
     pool: H1Pool,
     key: Arc<str>,
-    finished: bool,
 }
 
 impl PooledBody {
@@ -319,7 +318,6 @@ impl http_body::Body for PooledBody {
         }
         let frame = Pin::new(&mut this.inner).poll_frame(cx);
         if let Poll::Ready(None) = frame {
-            this.finished = true;
             this.release(cx);
         }
         frame
@@ -338,7 +336,8 @@ impl Drop for PooledBody {
     fn drop(&mut self) {
         // Bodiless responses (HEAD, 204, 304) are never polled: they end where they start.
         // Anything else dropped half-read leaves the connection mid-message: not reusable.
-        if self.conn.is_some() && (self.finished || self.inner.is_end_stream()) {
+        // (A body polled to its end has released its connection already.)
+        if self.conn.is_some() && self.inner.is_end_stream() {
             self.release(&mut Context::from_waker(Waker::noop()));
         }
     }
