@@ -333,7 +333,10 @@ async fn tls_retries_header_labels_and_certificate_expiry() {
         .as_secs();
     let want = (1_930_348_800 - i64::try_from(now).unwrap()) / 86_400;
     let days = c["daysLeft"].as_i64().unwrap();
-    assert!((days - want).abs() <= 1, "daysLeft {days}, expected about {want}");
+    assert!(
+        (days - want).abs() <= 1,
+        "daysLeft {days}, expected about {want}"
+    );
     assert!(c["certFile"].as_str().unwrap().ends_with("s.crt"));
     assert!(c.get("error").is_none());
 
