@@ -10,8 +10,6 @@ pub(crate) struct RequestHeaders<'a> {
     pub host: Option<&'a [u8]>,
     pub referer: &'a [u8],
     pub user_agent: &'a [u8],
-    /// `Content-Length` as it came.
-    content_length_text: &'a [u8],
     /// The declared body size, or 0.
     pub content_length: u64,
     pub upgrade: &'a [u8],
@@ -23,6 +21,7 @@ impl<'a> RequestHeaders<'a> {
     /// The first value of each header of interest.
     pub(crate) fn scan(headers: &'a HeaderMap) -> Self {
         let mut found = RequestHeaders::default();
+        let mut content_length: &[u8] = &[];
         for (name, value) in headers {
             let value = value.as_bytes();
             let slot = if name == HOST {
@@ -31,7 +30,7 @@ impl<'a> RequestHeaders<'a> {
                 }
                 continue;
             } else if name == CONTENT_LENGTH {
-                &mut found.content_length_text
+                &mut content_length
             } else if name == UPGRADE {
                 &mut found.upgrade
             } else if name == CONTENT_TYPE {
@@ -49,7 +48,7 @@ impl<'a> RequestHeaders<'a> {
                 *slot = value;
             }
         }
-        found.content_length = std::str::from_utf8(found.content_length_text)
+        found.content_length = std::str::from_utf8(content_length)
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .unwrap_or(0);
