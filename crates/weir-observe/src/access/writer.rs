@@ -26,14 +26,10 @@ const WRITE_AT: usize = 64 * 1024;
 /// Handle to the writer thread; the thread ends when every handle is dropped.
 pub struct Writer {
     tx: SyncSender<Box<Record>>,
-    reopen: Arc<AtomicBool>,
-    /// Lines queued since the thread last drained.
-    pending: Arc<AtomicUsize>,
+    signals: Arc<Signals>,
     /// Queued lines that make a request wake the thread before its tick.
     wake_at: usize,
     thread: Thread,
-    /// Set by [`Writer::finish`]: write what is queued, then end.
-    closing: Arc<AtomicBool>,
     handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -43,24 +39,16 @@ impl Writer {
         let out = open(&settings)?;
         let wake_at = (settings.queue / 4).max(1);
         let (tx, rx) = sync_channel(settings.queue);
-        let reopen = Arc::new(AtomicBool::new(false));
-        let pending = Arc::new(AtomicUsize::new(0));
-        let closing = Arc::new(AtomicBool::new(false));
-        let signals = Signals {
-            reopen: reopen.clone(),
-            pending: pending.clone(),
-            closing: closing.clone(),
-        };
+        let signals = Arc::new(Signals::default());
+        let theirs = signals.clone();
         let handle = std::thread::Builder::new()
             .name("weir-accesslog".into())
-            .spawn(move || run(&settings, out, &rx, &signals))?;
+            .spawn(move || run(&settings, out, &rx, &theirs))?;
         Ok(Writer {
             tx,
-            reopen,
-            pending,
+            signals,
             wake_at,
             thread: handle.thread().clone(),
-            closing,
             handle: std::sync::Mutex::new(Some(handle)),
         })
     }
@@ -68,7 +56,7 @@ impl Writer {
     /// Writes every queued line and stops the thread (at shutdown: lines wait up to a tick
     /// in the queue). Later lines are dropped.
     pub fn finish(&self) {
-        self.closing.store(true, Ordering::Release);
+        self.signals.closing.store(true, Ordering::Release);
         self.thread.unpark();
         let handle = self.handle.lock().ok().and_then(|mut h| h.take());
         if let Some(handle) = handle {
@@ -80,7 +68,7 @@ impl Writer {
     pub(crate) fn send(&self, record: Box<Record>) -> bool {
         match self.tx.try_send(record) {
             Ok(()) => {
-                if self.pending.fetch_add(1, Ordering::Relaxed) + 1 == self.wake_at {
+                if self.signals.pending.fetch_add(1, Ordering::Relaxed) + 1 == self.wake_at {
                     self.thread.unpark();
                 }
                 true
@@ -91,7 +79,7 @@ impl Writer {
 
     /// Asks the thread to reopen the file before its next write.
     pub fn reopen(&self) {
-        self.reopen.store(true, Ordering::Release);
+        self.signals.reopen.store(true, Ordering::Release);
         self.thread.unpark();
     }
 }
@@ -110,10 +98,14 @@ fn open(settings: &Settings) -> io::Result<Box<dyn Write + Send>> {
 }
 
 /// What the requests and the control calls tell the thread.
+#[derive(Default)]
 struct Signals {
-    reopen: Arc<AtomicBool>,
-    pending: Arc<AtomicUsize>,
-    closing: Arc<AtomicBool>,
+    /// Reopen the file before the next write (SIGUSR1).
+    reopen: AtomicBool,
+    /// Lines queued since the thread last drained.
+    pending: AtomicUsize,
+    /// Set by [`Writer::finish`]: write what is queued, then end.
+    closing: AtomicBool,
 }
 
 fn run(
