@@ -12,6 +12,7 @@ pub mod body;
 pub mod compile;
 pub mod entrypoint;
 pub mod handler;
+mod hex;
 pub mod internal;
 pub mod middleware;
 pub mod pipeline;

@@ -110,11 +110,7 @@ fn is_token_char(c: char) -> bool {
 /// cut to 6 characters (`pkg/server/cookie/cookie.go`).
 pub fn default_cookie_name(service_name: &str) -> String {
     let digest = sha1(format!("_TRAEFIK_BACKEND_{service_name}").as_bytes());
-    let mut name = String::with_capacity(6);
-    name.push('_');
-    for b in digest.iter().take(3) {
-        name.push_str(&format!("{b:02x}"));
-    }
+    let mut name = format!("_{}", crate::hex::lower(&digest[..3]));
     name.truncate(6);
     name
 }
@@ -194,7 +190,7 @@ mod tests {
     use super::*;
 
     fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
+        crate::hex::lower(b)
     }
 
     #[test]

@@ -72,9 +72,6 @@ fn shared_state(realm: &str, users: &HashMap<String, String>) -> Arc<State> {
     state
 }
 
-/// Lower-case hexadecimal digits.
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
 fn md5_hex(parts: &[&[u8]]) -> String {
     let mut h = Md5::new();
     for (i, p) in parts.iter().enumerate() {
@@ -83,13 +80,7 @@ fn md5_hex(parts: &[&[u8]]) -> String {
         }
         h.update(p);
     }
-    let digest = h.finalize();
-    let mut out = String::with_capacity(2 * digest.len());
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    out
+    crate::hex::lower(&h.finalize())
 }
 
 /// Parses `user:realm:hash` lines, keeping the users of `realm`.
