@@ -5,9 +5,8 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use weir_proxy::compile::Status;
 
-use crate::model::{View, rfc3339};
+use crate::model::{View, rfc3339, status_str};
 use crate::query::Params;
 
 /// Days before expiry from which a certificate is a warning (the alert rule's threshold).
@@ -23,11 +22,7 @@ impl View<'_> {
         let mut out: Vec<(u8, i64, String, Value)> = Vec::new();
         for c in &self.report.certificates {
             let mut errors = c.errors.clone();
-            let mut status = match c.status {
-                Status::Disabled => "disabled",
-                Status::Warning => "warning",
-                Status::Enabled => "enabled",
-            };
+            let mut status = status_str(c.status);
             let mut v = json!({
                 "certFile": c.cert_file,
                 "provider": c.provider,
@@ -69,16 +64,8 @@ impl View<'_> {
             if !errors.is_empty() {
                 v["error"] = json!(errors);
             }
-            let searchable = format!(
-                "{} {}",
-                v["sans"].as_array().map_or(String::new(), |s| {
-                    s.iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                }),
-                c.cert_file
-            );
+            let sans = c.info.as_ref().map_or(String::new(), |i| i.sans.join(" "));
+            let searchable = format!("{sans} {}", c.cert_file);
             if !p.keeps(&name, &searchable, status) {
                 continue;
             }

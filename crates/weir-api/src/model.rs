@@ -45,7 +45,7 @@ fn prune(v: Value) -> Option<Value> {
     }
 }
 
-fn status_str(s: Status) -> &'static str {
+pub(crate) fn status_str(s: Status) -> &'static str {
     match s {
         Status::Enabled => "enabled",
         Status::Warning => "warning",
