@@ -45,7 +45,8 @@ async fn namespaces_and_label_selector_are_honoured_on_every_watch() {
     app(&api, "a", one.port(), json!({"team": "blue"}));
     app(&api, "b", one.port(), json!({"team": "red"}));
     app(&api, "c", one.port(), json!({"team": "blue"}));
-    // A Helm release record: never read.
+    // A Helm release record: the Secrets watch excludes it by type and label (asserted on
+    // the requests below).
     api.apply(json!({
         "apiVersion": "v1", "kind": "Secret", "type": "helm.sh/release.v1",
         "metadata": {"name": "sh.helm.release.v1.app.v1", "namespace": "a",
@@ -97,7 +98,15 @@ async fn namespaces_and_label_selector_are_honoured_on_every_watch() {
         }
         if path.contains("/secrets") {
             assert!(
-                path.contains("fieldSelector=type%21%3Dhelm.sh%2Frelease.v1"),
+                path.contains("fieldSelector=type%21%3Dhelm.sh%2Frelease.v1")
+                    && path.contains("type%21%3Dkubernetes.io%2Fservice-account-token")
+                    && path.contains("labelSelector=owner%21%3Dhelm"),
+                "{r}"
+            );
+        }
+        if path.contains("/endpointslices") {
+            assert!(
+                path.contains("labelSelector=kubernetes.io%2Fservice-name"),
                 "{r}"
             );
         }
