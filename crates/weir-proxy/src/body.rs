@@ -32,3 +32,12 @@ where
 {
     body.map_err(Into::into).boxed_unsync()
 }
+
+/// `first` (already read off `rest`) followed by the rest of the body, for a layer that had
+/// to look at the start of a body before passing it on.
+pub fn prepend(first: Result<http_body::Frame<Bytes>, BoxError>, rest: Body) -> Body {
+    use futures_util::StreamExt as _;
+    let head = futures_util::stream::once(async move { first });
+    http_body_util::StreamBody::new(head.chain(http_body_util::BodyStream::new(rest)))
+        .boxed_unsync()
+}

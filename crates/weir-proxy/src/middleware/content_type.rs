@@ -1,11 +1,10 @@
 //! `contentType`: give responses without a `Content-Type` one sniffed from their content.
 
 use bytes::Bytes;
-use futures_util::StreamExt as _;
 use http::header::{CONTENT_ENCODING, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Frame;
-use http_body_util::{BodyExt as _, BodyStream, StreamBody};
+use http_body_util::BodyExt as _;
 use weir_config::dynamic::ContentType as Config;
 
 use super::{Middleware, Passthrough, SharedMiddleware, sniff};
@@ -71,10 +70,7 @@ impl Middleware for ContentType {
             let Some(first) = first else {
                 return Response::from_parts(parts, body::empty());
             };
-            let head = futures_util::stream::once(async move { first });
-            let rest = BodyStream::new(inner);
-            let body: Body = body::boxed(StreamBody::new(head.chain(rest)));
-            Response::from_parts(parts, body)
+            Response::from_parts(parts, body::prepend(first, inner))
         })
     }
 }

@@ -3,11 +3,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
 use http::request::Parts;
 use http::{Request, Response, StatusCode, header};
 use http_body::{Body as _, Frame};
-use http_body_util::{BodyExt, BodyStream, StreamBody};
+use http_body_util::BodyExt;
 
 use crate::body::{self, Body, BoxError};
 use crate::handler::{BoxFuture, Handler, RequestContext, SharedHandler};
@@ -116,11 +115,8 @@ async fn buffer(mut body: Body, limit: usize) -> Result<Result<Bytes, Body>, Box
                 Ok(data) => {
                     buf.extend_from_slice(&data);
                     if buf.len() > limit {
-                        let head = futures_util::stream::once(async move {
-                            Ok::<_, BoxError>(Frame::data(buf.freeze()))
-                        });
-                        let rest = BodyStream::new(body);
-                        return Ok(Err(StreamBody::new(head.chain(rest)).boxed_unsync()));
+                        let first = Ok(Frame::data(buf.freeze()));
+                        return Ok(Err(crate::body::prepend(first, body)));
                     }
                 }
                 // Trailers end the body; mirroring drops them.
