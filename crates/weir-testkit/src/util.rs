@@ -88,6 +88,16 @@ pub fn simple_dynamic_config(rule: &str, servers: &[String]) -> String {
     out
 }
 
+/// The JSON lines of `path` (an access log), parsed; lines that are not JSON, and a missing
+/// file, give nothing.
+pub fn json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

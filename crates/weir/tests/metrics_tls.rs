@@ -344,10 +344,8 @@ async fn tls_retries_header_labels_and_certificate_expiry() {
     let log = p.dir().join("access.json");
     let mut retried = Vec::new();
     util::wait_until(Duration::from_secs(5), async || {
-        retried = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        retried = util::json_lines(&log)
+            .into_iter()
             .filter(|v| v["RouterName"] == "retried@file")
             .collect();
         retried.len() == 2

@@ -142,10 +142,8 @@ async fn digest_auth() {
     // The user is the access log's ClientUsername.
     let log_path = weir.dir().join("access.json");
     let users = || -> Vec<String> {
-        std::fs::read_to_string(&log_path)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        util::json_lines(&log_path)
+            .iter()
             .map(|l| l["ClientUsername"].as_str().unwrap_or_default().to_owned())
             .collect()
     };

@@ -316,10 +316,8 @@ async fn forward_auth() {
     // headerField: the user the auth server named is the access log's ClientUsername.
     let log_path = weir.dir().join("access.json");
     let logged = || {
-        std::fs::read_to_string(&log_path)
-            .unwrap_or_default()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        util::json_lines(&log_path)
+            .into_iter()
             .find(|l| l["RequestHost"] == "basic.test")
     };
     util::wait_until(Duration::from_secs(5), async || logged().is_some())

@@ -227,13 +227,7 @@ async fn pass_tls_client_cert() {
     // The access log names the client by its certificate's subject, as Go prints it
     // (`pkix.Name.String()`: serial number first, unnamed attributes last as DER hex).
     let log = weir.dir().join("access.json");
-    let read = || -> Vec<serde_json::Value> {
-        std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
+    let read = || util::json_lines(&log);
     util::wait_until(std::time::Duration::from_secs(5), async || {
         read().len() >= 4
     })
