@@ -210,11 +210,7 @@ impl H1Pool {
     async fn connect(&self, authority: &Authority) -> Result<Conn, BoxError> {
         let port = authority.port_u16().unwrap_or(80);
         let host = authority.host();
-        let literal = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
-        let addrs: Vec<SocketAddr> = match literal.parse::<IpAddr>() {
+        let addrs: Vec<SocketAddr> = match super::target::unbracketed(host).parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((host, port)).await?.collect(),
         };

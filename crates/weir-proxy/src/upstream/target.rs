@@ -151,6 +151,14 @@ impl ServerTarget {
     }
 }
 
+/// A URL host as a socket address or a name wants it: an IPv6 literal without its
+/// brackets.
+pub(crate) fn unbracketed(host: &str) -> &str {
+    host.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

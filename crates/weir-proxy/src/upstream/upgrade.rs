@@ -39,11 +39,7 @@ fn connect_err(e: impl Into<BoxError>) -> UpstreamError {
 
 impl UpgradeConnector {
     async fn dial(&self, target: &ServerTarget) -> Result<TcpStream, UpstreamError> {
-        let host = target.authority().host();
-        let host = host
-            .strip_prefix('[')
-            .and_then(|h| h.strip_suffix(']'))
-            .unwrap_or(host);
+        let host = super::target::unbracketed(target.authority().host());
         let tcp =
             tokio::time::timeout(self.dial_timeout, TcpStream::connect((host, target.port())))
                 .await
