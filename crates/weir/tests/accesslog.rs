@@ -274,6 +274,55 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
     assert!(dropped > 0.0, "{}", scrape.body);
 }
 
+/// A burst that fills the writer's chunks many times over (the file is written in whole
+/// aligned chunks under load, the tail later): every line arrives, whole and once.
+#[tokio::test]
+async fn a_burst_larger_than_the_write_chunks_arrives_whole() {
+    let up = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let p = WeirProcess::start(
+        BIN,
+        &static_config(
+            web,
+            traefik,
+            "  format: json\n  filePath: \"{{dir}}/access.json\"",
+        ),
+        &dynamic(&up.url()),
+        traefik,
+    )
+    .await
+    .unwrap();
+    // 8 connections x 80 requests with 3 KiB paths: about 2.5 MB of lines.
+    let url = format!("http://127.0.0.1:{web}/{}", "b".repeat(3000));
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let url = url.clone();
+            tokio::spawn(async move {
+                let c = client::Client::http1();
+                for _ in 0..80 {
+                    assert_eq!(c.get(&url, Some("app.test")).await.unwrap().status, 200);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let got = wait_lines(&p.dir().join("access.json"), 640).await;
+    assert_eq!(got.len(), 640);
+    let mut counts: Vec<u64> = got
+        .iter()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+            v["RequestCount"].as_u64().unwrap()
+        })
+        .collect();
+    counts.sort_unstable();
+    assert_eq!(counts, (1..=640).collect::<Vec<u64>>());
+}
+
 /// The user basicAuth let in is the access log's `ClientUsername`, in JSON and in the
 /// common format's second field; `RequestLine` is Traefik's.
 #[tokio::test]
