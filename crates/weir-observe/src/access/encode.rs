@@ -163,17 +163,21 @@ pub(crate) fn needs_escape(bytes: &[u8]) -> bool {
         let backslash = zero_byte(x ^ (ONES * u64::from(b'\\')));
         control | quote | backslash | (x & HIGH) != 0
     };
+    let word = |chunk: &[u8]| u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+    if bytes.len() < 8 {
+        // Most of a line's strings (host, port, a short path) are this short.
+        return bytes
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\' || b >= 0x80);
+    }
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
-        if special(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]))) {
+        if special(word(chunk)) {
             return true;
         }
     }
-    // The tail, padded with a byte that needs no escaping.
-    let tail = chunks.remainder();
-    let mut last = [b'a'; 8];
-    last[..tail.len()].copy_from_slice(tail);
-    special(u64::from_le_bytes(last))
+    // The tail, as the last eight bytes (overlapping bytes already checked).
+    !chunks.remainder().is_empty() && special(word(&bytes[bytes.len() - 8..]))
 }
 
 #[cfg(test)]
@@ -200,6 +204,20 @@ mod tests {
                 assert_eq!(back, v, "{text}");
             }
         }
+        // Strings shorter than a word, with the special byte at each position.
+        for special in ['"', '\\', '\n', '\u{1}', 'é'] {
+            for len in 1..8 {
+                for at in 0..len {
+                    let v: String = (0..len)
+                        .map(|i| if i == at { special } else { 'x' })
+                        .collect();
+                    assert!(needs_escape(v.as_bytes()), "{v:?}");
+                    let back: String = serde_json::from_str(&json(&v)).unwrap();
+                    assert_eq!(back, v);
+                }
+            }
+        }
+        assert!(!needs_escape(b"/a?b=1") && !needs_escape(b"") && !needs_escape(b"~~~~~~~~~"));
         assert_eq!(json("plain/path?x=1 é"), "\"plain/path?x=1 é\"");
         assert_eq!(json("a\u{1}"), "\"a\\u0001\"");
         let mut out = Vec::new();

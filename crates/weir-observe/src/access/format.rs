@@ -1,6 +1,7 @@
 //! Formatting a [`Record`] as Traefik does, into the writer's byte buffer.
 
 use std::io::Write as _;
+use std::ops::Range;
 use std::sync::Arc;
 
 use http::Version;
@@ -156,10 +157,27 @@ impl Object<'_> {
 
     #[inline(always)]
     fn num(&mut self, field: Field, v: u64) {
-        if let Some(out) = self.key(field) {
-            push_u64(out, v);
-            out.push(b',');
+        self.num_again(field, v, None);
+    }
+
+    /// Writes number `v`, copying its digits from `written` (where the same number is
+    /// already in the line) when given; returns where its digits are.
+    #[inline(always)]
+    fn num_again(
+        &mut self,
+        field: Field,
+        v: u64,
+        written: Option<Range<usize>>,
+    ) -> Option<Range<usize>> {
+        let out = self.key(field)?;
+        let start = out.len();
+        match written {
+            Some(r) => out.extend_from_within(r),
+            None => push_u64(out, v),
         }
+        let digits = start..out.len();
+        out.push(b',');
+        Some(digits)
     }
 
     /// A string value known to need no escaping (digits, addresses, times), written by
@@ -208,6 +226,8 @@ impl Formatter {
         let mut o = Object { out, settings: s };
         let ip = r.client.ip();
         let client = self.memo.client(ip, |b| push_ip(b, ip));
+        // The port's digits, written once and copied.
+        let mut client_port = None;
         o.plain(Field::ClientAddr, |b| {
             if ip.is_ipv6() {
                 b.push(b'[');
@@ -217,10 +237,15 @@ impl Formatter {
                 b.extend_from_slice(client);
             }
             b.push(b':');
+            let start = b.len();
             push_u64(b, r.client.port().into());
+            client_port = Some(start..b.len());
         });
         o.plain(Field::ClientHost, |b| b.extend_from_slice(client));
-        o.plain(Field::ClientPort, |b| push_u64(b, r.client.port().into()));
+        o.plain(Field::ClientPort, |b| match client_port {
+            Some(digits) => b.extend_from_within(digits),
+            None => push_u64(b, r.client.port().into()),
+        });
         match &r.username {
             Some(user) => o.str(Field::ClientUsername, user.as_bytes()),
             None => o.plain(Field::ClientUsername, |b| b.push(b'-')),
@@ -228,7 +253,7 @@ impl Formatter {
         o.num(Field::DownstreamContentSize, r.size);
         o.num(Field::DownstreamStatus, r.status.into());
         let nanos = u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX);
-        o.num(Field::Duration, nanos);
+        let duration = o.num_again(Field::Duration, nanos, None);
         // As Traefik: the ratio of the origin's size to the size sent, when they differ.
         if let Some(origin) = r.origin_size.filter(|&o| o != r.size && r.size != 0)
             && let Some(b) = o.key(Field::GzipRatio)
@@ -243,7 +268,7 @@ impl Formatter {
                 None => o.num(Field::OriginContentSize, r.size),
             }
         }
-        o.num(Field::OriginDuration, nanos);
+        o.num_again(Field::OriginDuration, nanos, duration);
         if let Some(origin) = r.origin_status {
             o.num(Field::OriginStatus, origin.into());
         }
