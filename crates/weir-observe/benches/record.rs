@@ -32,6 +32,13 @@ fn record(c: &mut Criterion) {
         false,
         weir_observe::RouteObservability::default(),
     );
+    // The load balancer that answers names the service the request counts in.
+    let origin = weir_observe::Origin {
+        url: Arc::from("http://10.0.0.1:80"),
+        service: metrics.service_handle("app@file"),
+        status: 200,
+        started: None,
+    };
     let observer = Arc::new(Observer::new(Some(metrics), None));
     let (parts, ()) = Request::get("http://app.test/")
         .body(())
@@ -46,10 +53,13 @@ fn record(c: &mut Criterion) {
                 addr: client,
                 tls: None,
                 tls_client_subject: None,
+                forwarded_for: None,
             };
             let mut probe = observer.begin(0, &name, &parts, peer);
             probe.routed(&router, &handles);
-            let resp = probe.finish(Response::new(http_body_util::Empty::<bytes::Bytes>::new()));
+            let mut resp = Response::new(http_body_util::Empty::<bytes::Bytes>::new());
+            resp.extensions_mut().insert(origin.clone());
+            let resp = probe.finish(resp);
             drop(black_box(resp));
         });
     });

@@ -13,10 +13,9 @@ mod scan;
 pub mod tls_labels;
 
 pub use metrics::{
-    CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet,
+    CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet, ServiceHandle,
 };
 pub use probe::{
-    ClientUsername, ConnectionGuard, Metered, Observer, OriginBytes, Peer, Probe, Retries,
-    ServiceUrl,
+    ClientUsername, ConnectionGuard, Metered, Observer, Origin, OriginBytes, Peer, Probe, Retries,
 };
 pub use tls_labels::TlsLabel;

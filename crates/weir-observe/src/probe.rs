@@ -15,14 +15,25 @@ use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Record};
 use crate::labels::{SeriesKey, method_index, protocol_of};
-use crate::metrics::{Metrics, RouteHandles};
+use crate::metrics::{Metrics, RouteHandles, ServiceHandle};
 use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
 
-/// The upstream server that answered, put in the response's extensions by the load
-/// balancer (for the access log's `ServiceURL` and `OriginStatus`).
+/// The server that answered, put in the response's extensions by the load balancer that
+/// forwarded to it: the service series the request counts in, and the access log's
+/// `ServiceName`, `ServiceURL`, `OriginStatus`, `OriginDuration` and `Overhead`.
 #[derive(Debug, Clone)]
-pub struct ServiceUrl(pub Arc<str>);
+pub struct Origin {
+    /// The server's URL.
+    pub url: Arc<str>,
+    /// The load balancer's service.
+    pub service: Arc<ServiceHandle>,
+    /// The status the server answered (before any middleware changed it).
+    pub status: u16,
+    /// When the load balancer began forwarding; taken only when the access log asks
+    /// ([`Observer::wants_origin_timing`]).
+    pub started: Option<Instant>,
+}
 
 /// How many times the retry middleware sent the request again, put in the final
 /// response's extensions (for `service_retries_total` and the access log's
@@ -51,6 +62,9 @@ pub struct Peer<'a> {
     pub tls: Option<TlsLabel>,
     /// The client certificate's subject (the access log's `TLSClientSubject`).
     pub tls_client_subject: Option<&'a Arc<str>>,
+    /// The request's `X-Forwarded-For` when the entrypoint trusts the client's forwarded
+    /// headers (the access log's `ClientHost`, as Traefik); `None` otherwise.
+    pub forwarded_for: Option<&'a [u8]>,
 }
 
 /// Metrics and access log, shared by every entrypoint.
@@ -79,6 +93,13 @@ impl Observer {
     /// The access logger, if on.
     pub fn access_log(&self) -> Option<&AccessLogger> {
         self.access.as_ref()
+    }
+
+    /// Whether load balancers should note when they begin forwarding ([`Origin::started`]):
+    /// with an access log on (its `OriginDuration` and `Overhead`), since it costs a clock
+    /// read per request.
+    pub fn wants_origin_timing(&self) -> bool {
+        self.access.is_some()
     }
 
     /// Counts an open connection on entrypoint `index` until the guard drops.
@@ -204,16 +225,16 @@ impl Probe {
             Some(logger) if log => Some(logger.response_headers(resp.headers())),
             _ => None,
         };
+        let origin = resp.extensions().get::<Origin>().cloned();
         // Read by the access log only.
-        let (origin, username, origin_bytes) = if log {
+        let (username, origin_bytes) = if log {
             let ext = resp.extensions();
             (
-                ext.get::<ServiceUrl>().map(|u| u.0.clone()),
                 ext.get::<ClientUsername>().map(|u| u.0.clone()),
                 ext.get::<OriginBytes>().map(|o| o.0.clone()),
             )
         } else {
-            (None, None, None)
+            (None, None)
         };
         let (parts, body) = resp.into_parts();
         let done = Done {
@@ -240,7 +261,7 @@ impl Probe {
 struct Done {
     probe: Probe,
     status: u16,
-    origin: Option<Arc<str>>,
+    origin: Option<Origin>,
     retries: u32,
     username: Option<Arc<str>>,
     /// The response headers the access log keeps; `None` when the request is not logged.
@@ -274,7 +295,11 @@ impl Done {
                     record(s, &p, key, elapsed, self.bytes);
                 }
                 if let Some(s) = &r.service {
-                    record(s, &p, key, elapsed, self.bytes);
+                    if let Some(answered) =
+                        self.origin.as_ref().and_then(|o| o.service.series.as_ref())
+                    {
+                        record(answered, &p, key, elapsed, self.bytes);
+                    }
                     if self.retries > 0 {
                         s.add_retries(u64::from(self.retries));
                     }
@@ -288,9 +313,13 @@ impl Done {
             line.count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
             line.duration = elapsed;
             line.router = p.router;
-            line.service = p.route.as_ref().map(|r| r.service_name.clone());
-            line.origin_status = self.origin.as_ref().map(|_| self.status);
-            line.service_url = self.origin;
+            if let Some(origin) = self.origin {
+                line.service = Some(origin.service.name.clone());
+                line.origin_status = Some(origin.status);
+                // Time spent before the load balancer forwarded: routing and middlewares.
+                line.overhead = origin.started.map(|t| t.saturating_duration_since(p.start));
+                line.service_url = Some(origin.url);
+            }
             line.status = self.status;
             line.size = self.bytes;
             line.origin_size = self.origin_bytes.map(|o| o.load(Ordering::Relaxed));

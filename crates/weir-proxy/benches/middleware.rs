@@ -44,6 +44,7 @@ fn chain(c: &mut Criterion) {
         entrypoint: "web".into(),
         tls: false,
         router: None,
+        origin_timing: false,
     };
     let headers = Headers {
         custom_request_headers: BTreeMap::from([("X-Script-Name".into(), "bench".into())]),

@@ -44,4 +44,7 @@ pub struct RequestContext {
     pub tls: bool,
     /// The router that matched, once routing is done.
     pub router: Option<Arc<str>>,
+    /// Load balancers note when they begin forwarding (for the access log's
+    /// `OriginDuration`), which costs a clock read: only when a log is written.
+    pub origin_timing: bool,
 }

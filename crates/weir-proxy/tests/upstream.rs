@@ -36,6 +36,7 @@ fn cx() -> RequestContext {
         entrypoint: Arc::from("web"),
         tls: false,
         router: None,
+        origin_timing: false,
     }
 }
 

@@ -119,6 +119,9 @@ impl Reloader {
             Err(e) => {
                 // A panic while compiling is a bug; keep serving the previous table.
                 tracing::error!(error = %e, "compiling the configuration failed; keeping the previous one");
+                if let Some(m) = &self.env.metrics {
+                    m.config_reload_failed();
+                }
                 return self.report.load_full();
             }
         };
@@ -134,7 +137,7 @@ impl Reloader {
                 |s| report.services.contains_key(s),
             );
             m.set_certificates(crate::observe::cert_expiries(&report));
-            m.config_reloaded(true);
+            m.config_reloaded();
         }
         log_report(&report, generation);
         report

@@ -98,7 +98,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
             Err(e) => tracing::error!("file provider: {e}; starting without its configuration"),
         }
         if file.config().watch {
-            setup::spawn_file_watch(file, tx.clone());
+            setup::spawn_file_watch(file, tx.clone(), metrics.clone());
         }
     }
     let manifests = crate::manifests::load(args, cfg)?;

@@ -287,8 +287,12 @@ pub fn file_provider(cfg: &StaticConfiguration) -> anyhow::Result<Option<FilePro
 
 /// Runs the file provider's watch loop, forwarding each good configuration to the reloader.
 /// A configuration that fails to load was already logged by the provider; the reloader
-/// keeps the last good one.
-pub fn spawn_file_watch(provider: FileProvider, tx: tokio::sync::mpsc::Sender<Update>) {
+/// keeps the last good one, and `metrics` count the failure.
+pub fn spawn_file_watch(
+    provider: FileProvider,
+    tx: tokio::sync::mpsc::Sender<Update>,
+    metrics: Option<Arc<weir_observe::Metrics>>,
+) {
     let (ftx, mut frx) = tokio::sync::mpsc::channel(4);
     tokio::spawn(async move {
         if let Err(e) = provider.watch(ftx).await {
@@ -297,7 +301,12 @@ pub fn spawn_file_watch(provider: FileProvider, tx: tokio::sync::mpsc::Sender<Up
     });
     tokio::spawn(async move {
         while let Some(update) = frx.recv().await {
-            let Ok(snapshot) = update else { continue };
+            let Ok(snapshot) = update else {
+                if let Some(m) = &metrics {
+                    m.config_reload_failed();
+                }
+                continue;
+            };
             for d in &snapshot.diagnostics {
                 tracing::warn!("{d}");
             }

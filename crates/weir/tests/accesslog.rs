@@ -324,7 +324,9 @@ async fn a_burst_larger_than_the_write_chunks_arrives_whole() {
 }
 
 /// The user basicAuth let in is the access log's `ClientUsername`, in JSON and in the
-/// common format's second field; `RequestLine` is Traefik's.
+/// common format's second field. A request the middleware refused never reached the
+/// service: no `ServiceName`, origin fields 0, all of its duration weir's `Overhead`; one
+/// that did splits its duration between the server (`OriginDuration`) and weir.
 #[tokio::test]
 async fn authenticated_user_is_logged() {
     let up = server::serve_fn(|_req| async { server::response(200, "ok") })
@@ -380,14 +382,72 @@ async fn authenticated_user_is_logged() {
         if format == "json" {
             let ok: Value = serde_json::from_str(&got[0]).unwrap();
             assert_eq!(ok["ClientUsername"], "alice");
-            assert_eq!(ok["RequestLine"], "GET /who?x=1 HTTP/1.1");
+            assert!(ok.get("RequestLine").is_none(), "not a Traefik v3 field");
+            assert_eq!(ok["ServiceName"], "app@file");
+            assert_eq!(ok["OriginStatus"], 200);
+            let duration = ok["Duration"].as_u64().unwrap();
+            let origin = ok["OriginDuration"].as_u64().unwrap();
+            let overhead = ok["Overhead"].as_u64().unwrap();
+            // The bcrypt check happened before the load balancer forwarded.
+            assert!(origin > 0 && overhead > 0, "{ok}");
+            assert_eq!(origin + overhead, duration, "{ok}");
             let no: Value = serde_json::from_str(&got[1]).unwrap();
             assert_eq!(no["ClientUsername"], "-");
+            assert_eq!(no["DownstreamStatus"], 401);
+            assert!(no.get("ServiceName").is_none(), "{no}");
+            assert_eq!(
+                [
+                    &no["OriginStatus"],
+                    &no["OriginDuration"],
+                    &no["OriginContentSize"]
+                ],
+                [0, 0, 0]
+            );
+            assert_eq!(no["Overhead"], no["Duration"]);
         } else {
             assert!(got[0].starts_with("127.0.0.1 - alice ["), "{}", got[0]);
             assert!(got[1].starts_with("127.0.0.1 - - ["), "{}", got[1]);
         }
     }
+}
+
+/// `ClientHost` is the `X-Forwarded-For` of a client whose forwarded headers the
+/// entrypoint trusts, and the peer's address otherwise, as Traefik.
+#[tokio::test]
+async fn client_host_is_a_trusted_clients_forwarded_for() {
+    let up = server::serve_fn(|_req| async { server::response(200, "ok") })
+        .await
+        .unwrap();
+    let [web, trusted, traefik] = util::free_ports::<3>().unwrap();
+    let cfg = static_config(
+        web,
+        traefik,
+        "  format: json\n  filePath: \"{{dir}}/access.json\"",
+    )
+    .replace(
+        "entryPoints:\n",
+        &format!(
+            "entryPoints:\n  trusted:\n    address: \"127.0.0.1:{trusted}\"\n    forwardedHeaders:\n      trustedIPs: [\"127.0.0.1/32\"]\n"
+        ),
+    );
+    let dynamic = dynamic(&up.url()).replace("entryPoints: [web]", "entryPoints: [web, trusted]");
+    let p = WeirProcess::start(BIN, &cfg, &dynamic, traefik)
+        .await
+        .unwrap();
+    for port in [trusted, web] {
+        let req = Request::get(format!("http://127.0.0.1:{port}/"))
+            .header("host", "app.test")
+            .header("x-forwarded-for", "203.0.113.9, 10.1.2.3")
+            .body(body::empty())
+            .unwrap();
+        assert_eq!(client::request(req).await.unwrap().status, 200);
+    }
+    let got = wait_lines(&p.dir().join("access.json"), 2).await;
+    let hosts: Vec<Value> = got
+        .iter()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["ClientHost"].clone())
+        .collect();
+    assert_eq!(hosts, ["203.0.113.9, 10.1.2.3", "127.0.0.1"]);
 }
 
 #[tokio::test]

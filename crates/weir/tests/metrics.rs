@@ -310,6 +310,26 @@ async fn counters_histograms_and_removed_routes() {
         .is_none()
     );
     assert!(value(&s, "traefik_config_reloads_total", &[]) >= 2.0);
+    assert_eq!(value(&s, "traefik_config_reloads_failure_total", &[]), 0.0);
+
+    // A file that does not parse: counted as a failure, stamped after the last success
+    // (what the reload alert compares); the last good configuration keeps serving.
+    p.rewrite_dynamic("http:\n  routers: [unclosed\n").unwrap();
+    let mut s = Vec::new();
+    util::wait_until(Duration::from_secs(10), async || {
+        s = scrape(metrics).await;
+        value(&s, "traefik_config_reloads_failure_total", &[]) == 1.0
+    })
+    .await
+    .unwrap();
+    assert!(
+        value(&s, "traefik_config_last_reload_failure", &[])
+            >= value(&s, "traefik_config_last_reload_success", &[])
+    );
+    assert_eq!(
+        client::get(&base, Some("a.test")).await.unwrap().status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -357,4 +377,88 @@ async fn default_prefix_and_open_connections() {
     })
     .await
     .unwrap();
+}
+
+/// A service's requests are counted around its servers, as Traefik: a request a
+/// middleware answered (basicAuth's 401) counts on the router but on no service, and a
+/// weighted service's requests count on the load balancer that answered them.
+#[tokio::test]
+async fn services_count_what_their_servers_answer() {
+    let a = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let hash = bcrypt::hash("pw", 4).unwrap();
+    let dynamic = format!(
+        r#"http:
+  routers:
+    rw:
+      entryPoints: [web]
+      rule: Host(`w.test`)
+      service: w
+    rauth:
+      entryPoints: [web]
+      rule: Host(`auth.test`)
+      middlewares: [auth]
+      service: sa
+  middlewares:
+    auth:
+      basicAuth:
+        users: ["u:{hash}"]
+  services:
+    w:
+      weighted:
+        services:
+          - name: sa
+            weight: 1
+    sa:
+      loadBalancer:
+        servers:
+          - url: "{}"
+"#,
+        a.url()
+    );
+    let _p = WeirProcess::builder(BIN)
+        .static_config(&static_config(web, traefik, metrics, ""))
+        .dynamic_config(&dynamic)
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let base = format!("http://127.0.0.1:{web}/");
+    for _ in 0..2 {
+        assert_eq!(
+            client::get(&base, Some("w.test")).await.unwrap().status,
+            200
+        );
+    }
+    assert_eq!(
+        client::get(&base, Some("auth.test")).await.unwrap().status,
+        401
+    );
+    let mut s = Vec::new();
+    util::wait_until(Duration::from_secs(5), async || {
+        s = scrape(metrics).await;
+        find(
+            &s,
+            "weir_service_requests_total",
+            &[("service", "sa@file"), ("code", "200")],
+        )
+        .is_some_and(|x| x.value == 2.0)
+            && find(
+                &s,
+                "weir_router_requests_total",
+                &[("router", "rauth@file"), ("code", "401")],
+            )
+            .is_some()
+    })
+    .await
+    .unwrap();
+    let services: Vec<_> = s
+        .iter()
+        .filter(|x| x.name == "weir_service_requests_total")
+        .map(|x| format!("{:?}", x.labels))
+        .collect();
+    assert_eq!(services.len(), 1, "{services:?}");
+    assert!(services[0].contains("sa@file"), "{services:?}");
 }

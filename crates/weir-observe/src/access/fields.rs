@@ -38,7 +38,6 @@ fields!(
     RequestContentSize,
     RequestCount,
     RequestHost,
-    RequestLine,
     RequestMethod,
     RequestPath,
     RequestPort,
@@ -69,15 +68,17 @@ impl Field {
 pub(crate) struct FieldSet(u64);
 
 impl FieldSet {
-    /// Resolves `fields.defaultMode` (`keep` unless `drop`) and `fields.names`; names
-    /// that are not fields are ignored, as Traefik does.
-    pub(crate) fn new(keep_by_default: bool, modes: &[(String, bool)]) -> FieldSet {
+    /// Resolves `fields.defaultMode` (`keep` unless `drop`) and `fields.names` (matched
+    /// without regard to case; `None`, a mode other than keep or drop, means the default);
+    /// names that are not fields are ignored, as Traefik does.
+    pub(crate) fn new(keep_by_default: bool, modes: &[(String, Option<bool>)]) -> FieldSet {
         let mut bits = 0u64;
         for (i, name) in NAMES.iter().enumerate() {
             let keep = modes
                 .iter()
-                .find(|(k, _)| k == name)
-                .map_or(keep_by_default, |(_, keep)| *keep);
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .and_then(|(_, keep)| *keep)
+                .unwrap_or(keep_by_default);
             if keep {
                 bits |= 1 << i;
             }
@@ -106,11 +107,21 @@ mod tests {
 
     #[test]
     fn modes_override_the_default() {
-        let set = FieldSet::new(true, &[("ClientPort".into(), false)]);
+        let set = FieldSet::new(true, &[("ClientPort".into(), Some(false))]);
         assert!(!set.has(Field::ClientPort));
         assert!(set.has(Field::ClientHost));
-        let set = FieldSet::new(false, &[("RouterName".into(), true)]);
+        let set = FieldSet::new(false, &[("RouterName".into(), Some(true))]);
         assert!(set.has(Field::RouterName));
         assert!(!set.has(Field::entryPointName));
+        // Names in any case, as Traefik; an unknown mode leaves the default.
+        let set = FieldSet::new(
+            false,
+            &[
+                ("rEqUeStHoSt".into(), Some(true)),
+                ("ClientHost".into(), None),
+            ],
+        );
+        assert!(set.has(Field::RequestHost));
+        assert!(!set.has(Field::ClientHost));
     }
 }

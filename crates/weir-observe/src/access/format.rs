@@ -10,7 +10,7 @@ use super::clock::Clock;
 use super::encode::{needs_escape, push_ip, push_json_inner, push_json_str, push_u64};
 use super::fields::Field;
 use super::memo::{Memo, RouteKey};
-use super::{Format, Record, Settings};
+use super::{Format, HeaderMode, Record, Settings};
 
 fn proto(v: Version) -> &'static str {
     match v {
@@ -63,6 +63,15 @@ fn push_quoted(out: &mut Vec<u8>, v: &[u8]) {
     out.push(b'"');
 }
 
+/// A request header's quoted field in the common log format, per its header mode.
+fn push_header(out: &mut Vec<u8>, mode: HeaderMode, v: &[u8]) {
+    match mode {
+        HeaderMode::Redact => out.extend_from_slice(b"\"REDACTED\""),
+        HeaderMode::Drop => out.extend_from_slice(b"\"-\""),
+        HeaderMode::Keep => push_quoted(out, v),
+    }
+}
+
 /// Traefik's common log format: `host - user [time] "method path proto" status size
 /// "referer" "agent"`, then (not for genericCLF) `count "router" "url" durationms`.
 fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
@@ -70,7 +79,14 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
     let dash = |out: &mut Vec<u8>, ok: bool, write: &dyn Fn(&mut Vec<u8>)| {
         if ok { write(out) } else { out.push(b'-') }
     };
-    dash(out, keep(Field::ClientHost), &|o| push_ip(o, r.client.ip()));
+    dash(
+        out,
+        keep(Field::ClientHost),
+        &|o| match r.text.forwarded_for() {
+            [] => push_ip(o, r.client.ip()),
+            forwarded => o.extend_from_slice(forwarded),
+        },
+    );
     out.extend_from_slice(b" - ");
     dash(out, keep(Field::ClientUsername), &|o| {
         o.extend_from_slice(r.username.as_deref().unwrap_or("-").as_bytes());
@@ -102,9 +118,9 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
         push_u64(o, r.size)
     });
     out.push(b' ');
-    push_quoted(out, r.text.referer());
+    push_header(out, s.clf_referer, r.text.referer());
     out.push(b' ');
-    push_quoted(out, r.text.user_agent());
+    push_header(out, s.clf_user_agent, r.text.user_agent());
     if s.format == Format::GenericClf {
         return;
     }
@@ -241,7 +257,10 @@ impl Formatter {
             push_u64(b, r.client.port().into());
             client_port = Some(start..b.len());
         });
-        o.plain(Field::ClientHost, |b| b.extend_from_slice(client));
+        match r.text.forwarded_for() {
+            [] => o.plain(Field::ClientHost, |b| b.extend_from_slice(client)),
+            forwarded => o.str(Field::ClientHost, forwarded),
+        }
         o.plain(Field::ClientPort, |b| match client_port {
             Some(digits) => b.extend_from_within(digits),
             None => push_u64(b, r.client.port().into()),
@@ -254,38 +273,40 @@ impl Formatter {
         o.num(Field::DownstreamStatus, r.status.into());
         let nanos = u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX);
         let duration = o.num_again(Field::Duration, nanos, None);
-        // As Traefik: the ratio of the origin's size to the size sent, when they differ.
-        if let Some(origin) = r.origin_size.filter(|&o| o != r.size && r.size != 0)
+        // As Traefik: the origin fields are 0 when weir answered itself; the origin's size
+        // is the body before compress re-encoded it.
+        let origin_size = match r.origin_status {
+            Some(_) => r.origin_size.unwrap_or(r.size),
+            None => 0,
+        };
+        // The ratio of the origin's size to the size sent, when they differ.
+        if origin_size != r.size
+            && r.size != 0
             && let Some(b) = o.key(Field::GzipRatio)
         {
             // Rust prints the shortest decimal that reads back the same, as Go's JSON.
-            let _ = write!(b, "{}", origin as f64 / r.size as f64);
+            let _ = write!(b, "{}", origin_size as f64 / r.size as f64);
             b.push(b',');
         }
-        if r.origin_status.is_some() {
-            match r.origin_size {
-                Some(origin) => o.num(Field::OriginContentSize, origin),
-                None => o.num(Field::OriginContentSize, r.size),
-            }
+        o.num(Field::OriginContentSize, origin_size);
+        // The server's share of the duration: from when the load balancer forwarded (the
+        // whole duration when that was not measured); the rest is weir's `Overhead`.
+        let overhead = match r.origin_status {
+            Some(_) => r.overhead.unwrap_or_default().min(r.duration),
+            None => r.duration,
+        };
+        let overhead_nanos = u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX);
+        if overhead.is_zero() {
+            o.num_again(Field::OriginDuration, nanos, duration);
+        } else {
+            o.num(Field::OriginDuration, nanos - overhead_nanos.min(nanos));
         }
-        o.num_again(Field::OriginDuration, nanos, duration);
-        if let Some(origin) = r.origin_status {
-            o.num(Field::OriginStatus, origin.into());
-        }
-        o.num(Field::Overhead, 0);
+        o.num(Field::OriginStatus, r.origin_status.unwrap_or(0).into());
+        o.num(Field::Overhead, overhead_nanos);
         o.str(Field::RequestAddr, r.text.host());
         o.num(Field::RequestContentSize, r.content_length);
         o.num(Field::RequestCount, r.count);
         o.str(Field::RequestHost, host);
-        if let Some(b) = o.key(Field::RequestLine) {
-            b.push(b'"');
-            b.extend_from_slice(method);
-            b.push(b' ');
-            push_json_inner(b, path);
-            b.push(b' ');
-            b.extend_from_slice(protocol);
-            b.extend_from_slice(b"\",");
-        }
         o.plain(Field::RequestMethod, |b| b.extend_from_slice(method));
         o.str(Field::RequestPath, path);
         o.str(Field::RequestPort, port.unwrap_or(b"-"));
@@ -389,7 +410,7 @@ mod tests {
             client: "10.0.0.7:51234".parse().unwrap(),
             method: http::Method::GET,
             version: Version::HTTP_11,
-            text: RequestText::new(b"whoami.local:8000", "/a?b=1", b"", b"curl/8"),
+            text: RequestText::new([b"whoami.local:8000", b"/a?b=1", b"", b"curl/8", b""]),
             tls: None,
             tls_client_subject: None,
             request_headers: vec![("Authorization".into(), "REDACTED".into())],
@@ -400,6 +421,7 @@ mod tests {
             service: Some(Arc::from("whoami@file")),
             service_url: Some(Arc::from("http://127.0.0.1:9101")),
             origin_status: Some(200),
+            overhead: Some(Duration::from_millis(2)),
             status: 200,
             size: 345,
             origin_size: None,
@@ -418,12 +440,24 @@ mod tests {
 
     #[test]
     fn common_line_has_traefiks_layout() {
+        // Headers are dropped by default, Referer and User-Agent with them, as Traefik.
         let (s, _) = Settings::from_static(&Default::default());
         let out = text(&s, &record());
         assert_eq!(
             out,
-            "10.0.0.7 - - [02/Jan/2006:15:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 345 \"-\" \"curl/8\" 7 \"whoami@file\" \"http://127.0.0.1:9101\" 12ms\n"
+            "10.0.0.7 - - [02/Jan/2006:15:04:05 +0000] \"GET /a?b=1 HTTP/1.1\" 200 345 \"-\" \"-\" 7 \"whoami@file\" \"http://127.0.0.1:9101\" 12ms\n"
         );
+        let mut c = weir_config::static_config::AccessLog::default();
+        c.fields.headers.default_mode = "keep".into();
+        let (keep, _) = Settings::from_static(&c);
+        assert!(text(&keep, &record()).contains(" 345 \"-\" \"curl/8\" 7 "));
+        c.fields
+            .headers
+            .names
+            .insert("User-Agent".into(), "redact".into());
+        let (redact, _) = Settings::from_static(&c);
+        assert!(text(&redact, &record()).contains(" 345 \"-\" \"REDACTED\" 7 "));
+        let s = keep;
         // An authenticated user takes the second field, as in Traefik.
         let mut r = record();
         r.username = Some(Arc::from("alice"));
@@ -431,7 +465,7 @@ mod tests {
         assert!(out.starts_with("10.0.0.7 - alice [02/Jan/2006"), "{out}");
         // A quote inside a quoted field is escaped; bytes that are not UTF-8 are replaced.
         let mut r = record();
-        r.text = RequestText::new(b"h", "/", b"x", b"say \"hi\" \xff");
+        r.text = RequestText::new([b"h", b"/", b"x", b"say \"hi\" \xff", b""]);
         let out = text(&s, &r);
         assert!(out.contains(" \"x\" \"say \\\"hi\\\" \u{fffd}\" "), "{out}");
     }
@@ -453,7 +487,13 @@ mod tests {
         assert_eq!(v["ServiceAddr"], "127.0.0.1:9101");
         assert_eq!(v["request_Authorization"], "REDACTED");
         assert!(v.get("ClientPort").is_none());
-        assert_eq!(v["RequestLine"], "GET /a?b=1 HTTP/1.1");
+        // A Traefik v1 field, not written by Traefik v3.
+        assert!(v.get("RequestLine").is_none());
+        // The server's part of the duration, and weir's.
+        assert_eq!(v["OriginDuration"], 10_000_000);
+        assert_eq!(v["Overhead"], 2_000_000);
+        assert_eq!(v["OriginStatus"], 200);
+        assert_eq!(v["OriginContentSize"], 345);
         assert_eq!(v["ClientUsername"], "-");
         assert!(v.get("TLSVersion").is_none());
 
@@ -470,6 +510,29 @@ mod tests {
         assert_eq!(v["TLSClientSubject"], "CN=client,O=Acme\\, Inc.");
 
         assert_in_byte_order(&out, &v);
+
+        // Answered by weir itself: the origin fields are 0, all of the duration is weir's.
+        let mut r = record();
+        r.origin_status = None;
+        r.service_url = None;
+        r.overhead = None;
+        let v: Value = serde_json::from_str(text(&s, &r).trim()).unwrap();
+        assert_eq!(
+            [
+                &v["OriginStatus"],
+                &v["OriginDuration"],
+                &v["OriginContentSize"]
+            ],
+            [0, 0, 0]
+        );
+        assert_eq!(v["Overhead"], 12_000_000);
+        assert!(v.get("GzipRatio").is_none() || v["GzipRatio"] == 0.0);
+        // A trusted client's X-Forwarded-For is the ClientHost, as Traefik.
+        let mut r = record();
+        r.text = RequestText::new([b"h", b"/", b"", b"", b"203.0.113.9, 10.0.0.1"]);
+        let v: Value = serde_json::from_str(text(&s, &r).trim()).unwrap();
+        assert_eq!(v["ClientHost"], "203.0.113.9, 10.0.0.1");
+        assert_eq!(v["ClientAddr"], "10.0.0.7:51234");
 
         // One formatter for several lines, as the writer: what it keeps from line to line
         // (the client's address, the route) follows each line's own values.

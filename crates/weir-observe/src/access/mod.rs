@@ -76,6 +76,10 @@ pub struct Settings {
     header_modes: Vec<(String, HeaderMode)>,
     /// Whether any header is logged (decided once, not per request).
     wants_headers: bool,
+    /// How the common log format prints `Referer` and `User-Agent`: as the header modes
+    /// say, so by default (headers dropped) `"-" "-"`, as Traefik.
+    clf_referer: HeaderMode,
+    clf_user_agent: HeaderMode,
 }
 
 impl Settings {
@@ -125,12 +129,13 @@ impl Settings {
                 None
             }
         };
+        // An unknown default mode keeps headers, as Traefik's check falls back to keep.
         let header_default = header_mode(
             &c.fields.headers.default_mode,
             "accessLog.fields.headers.defaultMode",
             &mut warnings,
         )
-        .unwrap_or(HeaderMode::Drop);
+        .unwrap_or(HeaderMode::Keep);
         let mut header_modes = Vec::new();
         for (name, mode) in &c.fields.headers.names {
             if let Some(m) = header_mode(
@@ -142,11 +147,23 @@ impl Settings {
             }
         }
         let fields_keep = !c.fields.default_mode.eq_ignore_ascii_case("drop");
-        let field_modes: Vec<(String, bool)> = c
+        let field_modes: Vec<(String, Option<bool>)> = c
             .fields
             .names
             .iter()
-            .map(|(k, v)| (k.clone(), !v.eq_ignore_ascii_case("drop")))
+            .map(|(k, v)| {
+                let keep = match v.to_ascii_lowercase().as_str() {
+                    "keep" => Some(true),
+                    "drop" => Some(false),
+                    other => {
+                        warnings.push(format!(
+                            "accessLog.fields.names.{k}: unknown mode {other:?} (keep, drop); the default mode applies"
+                        ));
+                        None
+                    }
+                };
+                (k.clone(), keep)
+            })
             .collect();
         let wants_headers = header_default != HeaderMode::Drop
             || header_modes.iter().any(|(_, m)| *m != HeaderMode::Drop);
@@ -165,6 +182,18 @@ impl Settings {
             header_default,
             header_modes,
             wants_headers,
+            clf_referer: HeaderMode::Drop,
+            clf_user_agent: HeaderMode::Drop,
+        };
+        let clf = |name| match settings.format {
+            Format::Json => HeaderMode::Drop,
+            Format::Common | Format::GenericClf => settings.header_mode(name),
+        };
+        let (clf_referer, clf_user_agent) = (clf("Referer"), clf("User-Agent"));
+        let settings = Settings {
+            clf_referer,
+            clf_user_agent,
+            ..settings
         };
         (settings, warnings)
     }
@@ -232,6 +261,15 @@ impl Settings {
     }
 }
 
+/// The text a common-format line needs of a header in `mode`: the value when kept,
+/// nothing otherwise.
+fn kept_text(mode: HeaderMode, value: &[u8]) -> &[u8] {
+    match mode {
+        HeaderMode::Keep => value,
+        HeaderMode::Drop | HeaderMode::Redact => &[],
+    }
+}
+
 /// `content-type` → `Content-Type`, as Go prints header names.
 fn canonical_header(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
@@ -253,25 +291,23 @@ fn canonical_header(name: &str) -> String {
 #[derive(Debug, Default)]
 pub(crate) struct RequestText {
     buf: Vec<u8>,
-    /// Where the host, the path and the referer end; the user agent runs to the end.
-    ends: [usize; 3],
+    /// Where each part but the last ends (see [`RequestText::new`]).
+    ends: [usize; 4],
 }
 
 impl RequestText {
-    fn new(host: &[u8], path: &str, referer: &[u8], user_agent: &[u8]) -> RequestText {
-        let mut buf =
-            Vec::with_capacity(host.len() + path.len() + referer.len() + user_agent.len());
-        buf.extend_from_slice(host);
-        let host_end = buf.len();
-        buf.extend_from_slice(path.as_bytes());
-        let path_end = buf.len();
-        buf.extend_from_slice(referer);
-        let referer_end = buf.len();
-        buf.extend_from_slice(user_agent);
-        RequestText {
-            buf,
-            ends: [host_end, path_end, referer_end],
+    /// The host, the path, the referer, the user agent and the trusted
+    /// `X-Forwarded-For`, in that order (empty when absent or not printed).
+    fn new(parts: [&[u8]; 5]) -> RequestText {
+        let mut buf = Vec::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 4];
+        for (i, part) in parts.iter().enumerate() {
+            buf.extend_from_slice(part);
+            if let Some(end) = ends.get_mut(i) {
+                *end = buf.len();
+            }
         }
+        RequestText { buf, ends }
     }
 
     fn part(&self, i: usize) -> &[u8] {
@@ -299,6 +335,12 @@ impl RequestText {
     pub(crate) fn user_agent(&self) -> &[u8] {
         self.part(3)
     }
+
+    /// `X-Forwarded-For` from a trusted client (the line's `ClientHost`, as Traefik), empty
+    /// when absent or not trusted.
+    pub(crate) fn forwarded_for(&self) -> &[u8] {
+        self.part(4)
+    }
 }
 
 /// One request's log line before formatting: the request side is captured when it
@@ -323,7 +365,10 @@ pub struct Record {
     pub(crate) router: Option<Arc<str>>,
     pub(crate) service: Option<Arc<str>>,
     pub(crate) service_url: Option<Arc<str>>,
+    /// The status the server answered; `None` when weir answered itself.
     pub(crate) origin_status: Option<u16>,
+    /// From arrival until the load balancer forwarded, when measured.
+    pub(crate) overhead: Option<Duration>,
     pub(crate) status: u16,
     pub(crate) size: u64,
     /// The body's size before compress re-encoded it, when it did.
@@ -399,7 +444,14 @@ impl AccessLogger {
             client: peer.addr,
             method: parts.method.clone(),
             version: parts.version,
-            text: RequestText::new(host, path, found.referer, found.user_agent),
+            // Referer and User-Agent only for a common-format line that prints them.
+            text: RequestText::new([
+                host,
+                path.as_bytes(),
+                kept_text(self.settings.clf_referer, found.referer),
+                kept_text(self.settings.clf_user_agent, found.user_agent),
+                peer.forwarded_for.unwrap_or_default(),
+            ]),
             tls: peer.tls,
             tls_client_subject: peer.tls_client_subject.cloned(),
             request_headers: self.settings.headers(&parts.headers),
@@ -410,6 +462,7 @@ impl AccessLogger {
             service: None,
             service_url: None,
             origin_status: None,
+            overhead: None,
             status: 0,
             size: 0,
             origin_size: None,

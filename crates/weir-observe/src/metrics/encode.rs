@@ -40,6 +40,32 @@ pub(super) fn encode(m: &Metrics) -> String {
         "{p}_config_last_reload_success {}",
         m.last_reload_success.load(Ordering::Relaxed)
     );
+    // Traefik v2's two failure families (v3 dropped them): without them nothing tells a
+    // configuration that no longer loads from one that did not change.
+    header(
+        &mut out,
+        p,
+        "config_reloads_failure_total",
+        "counter",
+        "Configurations that failed to load (the last good one stays in force).",
+    );
+    let _ = writeln!(
+        out,
+        "{p}_config_reloads_failure_total {}",
+        m.reload_failures.load(Ordering::Relaxed)
+    );
+    header(
+        &mut out,
+        p,
+        "config_last_reload_failure",
+        "gauge",
+        "Last configuration that failed to load, as a Unix timestamp.",
+    );
+    let _ = writeln!(
+        out,
+        "{p}_config_last_reload_failure {}",
+        m.last_reload_failure.load(Ordering::Relaxed)
+    );
     header(
         &mut out,
         p,

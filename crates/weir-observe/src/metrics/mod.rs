@@ -119,15 +119,37 @@ pub struct CertExpiry {
 pub struct RouteHandles {
     /// The router's series (`router`, `service` labels).
     pub router: Option<Arc<SeriesSet>>,
-    /// The service's series.
+    /// The router's service's series: its retries (`service_retries_total`), and whether
+    /// the request counts in the series of the service that answers it (off for weir's own
+    /// routers without `addInternals` and with `observability.metrics: false`).
     pub service: Option<Arc<SeriesSet>>,
-    /// The qualified service name (for the access log).
-    pub service_name: Arc<str>,
     /// The router is one of weir's own (ping, API, metrics): not recorded or logged
     /// unless `addInternals`.
     pub internal: bool,
     /// The router's `observability.accessLogs: false`: its requests are not logged.
     pub skip_access_log: bool,
+}
+
+/// A service that forwards to servers (a `loadBalancer`): its qualified name and the
+/// series its requests count in. As Traefik counts a service's requests around its
+/// servers, a request counts in the service whose server answered it (the load balancer
+/// under a weighted or failover service), and not at all when a middleware answered.
+#[derive(Debug, Default)]
+pub struct ServiceHandle {
+    /// The qualified service name (the access log's `ServiceName`).
+    pub name: Arc<str>,
+    /// Its series; `None` when metrics are off.
+    pub series: Option<Arc<SeriesSet>>,
+}
+
+impl ServiceHandle {
+    /// A handle that records nothing (metrics off).
+    pub fn unrecorded(name: &str) -> Arc<ServiceHandle> {
+        Arc::new(ServiceHandle {
+            name: Arc::from(name),
+            series: None,
+        })
+    }
 }
 
 /// A router's `observability` switches (Traefik's `observability.metrics` and
@@ -185,6 +207,8 @@ pub struct Metrics {
     services: Mutex<HashMap<String, Arc<SeriesSet>>>,
     reloads: AtomicU64,
     last_reload_success: AtomicU64,
+    reload_failures: AtomicU64,
+    last_reload_failure: AtomicU64,
     log_dropped: AtomicU64,
     servers: Mutex<Option<ServerSource>>,
     certificates: Mutex<Vec<CertExpiry>>,
@@ -216,6 +240,8 @@ impl Metrics {
             services: Mutex::new(HashMap::new()),
             reloads: AtomicU64::new(0),
             last_reload_success: AtomicU64::new(0),
+            reload_failures: AtomicU64::new(0),
+            last_reload_failure: AtomicU64::new(0),
             log_dropped: AtomicU64::new(0),
             servers: Mutex::new(None),
             certificates: Mutex::new(Vec::new()),
@@ -243,7 +269,6 @@ impl Metrics {
         observability: RouteObservability,
     ) -> Arc<RouteHandles> {
         let mut handles = RouteHandles {
-            service_name: Arc::from(service),
             internal,
             skip_access_log: !observability.access_log,
             ..RouteHandles::default()
@@ -271,6 +296,19 @@ impl Metrics {
         Arc::new(handles)
     }
 
+    /// The handle of service `service` (qualified), whose series continue counting
+    /// across reloads. Called when a configuration is compiled.
+    pub fn service_handle(&self, service: &str) -> Arc<ServiceHandle> {
+        let set = lock(&self.services)
+            .entry(service.to_owned())
+            .or_insert_with(|| Arc::new(self.config.series(label("service", service))))
+            .clone();
+        Arc::new(ServiceHandle {
+            name: Arc::from(service),
+            series: Some(set),
+        })
+    }
+
     /// Forgets the routers and services a new configuration no longer has, so their
     /// series leave the output (bounded cardinality).
     pub fn retain(&self, router: impl Fn(&str) -> bool, service: impl Fn(&str) -> bool) {
@@ -278,16 +316,19 @@ impl Metrics {
         lock(&self.services).retain(|k, _| service(k));
     }
 
-    /// Counts a configuration reload; `success` also stamps the last-success gauge.
-    pub fn config_reloaded(&self, success: bool) {
+    /// Counts a configuration reload and stamps the last-success gauge.
+    pub fn config_reloaded(&self) {
         self.reloads.fetch_add(1, Ordering::Relaxed);
-        if success {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or(0);
-            self.last_reload_success.store(now, Ordering::Relaxed);
-        }
+        self.last_reload_success
+            .store(unix_now(), Ordering::Relaxed);
+    }
+
+    /// Counts a configuration that failed to load (a provider's file that does not parse,
+    /// a compilation that failed) and stamps the last-failure gauge.
+    pub fn config_reload_failed(&self) {
+        self.reload_failures.fetch_add(1, Ordering::Relaxed);
+        self.last_reload_failure
+            .store(unix_now(), Ordering::Relaxed);
     }
 
     /// Replaces the certificates `tls_certs_not_after` reports (at each reload).
@@ -344,6 +385,14 @@ fn snapshots(map: &Mutex<HashMap<String, Arc<SeriesSet>>>) -> Vec<(String, Vec<S
     let mut out: Vec<_> = sets.into_iter().map(|(k, v)| (k, v.snapshot())).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// Seconds since the Unix epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

@@ -142,7 +142,6 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                             m.route_handles(&qualified, &entry.service, internal, observability)
                         }
                         None => Arc::new(weir_observe::RouteHandles {
-                            service_name: Arc::from(entry.service.as_str()),
                             internal,
                             skip_access_log: !observability.access_log,
                             ..Default::default()

@@ -193,6 +193,9 @@ impl<'a> ServiceBuilder<'a> {
             .map(|(target, weight)| Server { target, weight })
             .collect();
         let mut balancer = LoadBalancer::new(name, servers, client, lb.pass_host_header);
+        if let Some(metrics) = self.inputs.metrics {
+            balancer = balancer.with_observed(metrics.service_handle(name));
+        }
         if let Some(cookie) = sticky_cookie(lb.sticky.as_ref(), name, warnings) {
             balancer = balancer.with_sticky(cookie);
         }

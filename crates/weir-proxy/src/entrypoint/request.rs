@@ -27,10 +27,17 @@ pub(super) async fn handle(
         return dispatch(parts, incoming, conn, shared, None).await;
     };
     let settings = &conn.settings;
+    // The access log's ClientHost is a trusted client's X-Forwarded-For, as Traefik.
+    let forwarded_for = observer
+        .access_log()
+        .filter(|_| settings.trusted.trusts(conn.client_addr.ip()))
+        .and_then(|_| parts.headers.get(headers::X_FORWARDED_FOR))
+        .map(HeaderValue::as_bytes);
     let peer = weir_observe::Peer {
         addr: conn.client_addr,
         tls: conn.tls.as_ref().map(|t| t.metrics_label),
         tls_client_subject: conn.tls.as_ref().and_then(|t| t.client_subject.as_ref()),
+        forwarded_for,
     };
     let mut probe = observer.begin(settings.index, &settings.name, &parts, peer);
     let resp = dispatch(parts, incoming, conn, shared, Some(&mut probe)).await;
@@ -140,6 +147,10 @@ async fn dispatch(
         entrypoint: settings.name.clone(),
         tls: conn.tls.is_some(),
         router: Some(route.name.clone()),
+        origin_timing: shared
+            .observer
+            .as_ref()
+            .is_some_and(|o| o.wants_origin_timing()),
     };
     if let Some(info) = &conn.tls {
         parts.extensions.insert(info.clone());

@@ -216,6 +216,7 @@ mod tests {
             entrypoint: "web".into(),
             tls: false,
             router: None,
+            origin_timing: false,
         }
     }
 

@@ -57,6 +57,8 @@ pub struct LoadBalancer {
     client: Arc<UpstreamClient>,
     pass_host_header: bool,
     sticky: Option<Sticky>,
+    /// Where its requests are counted and how the access log names it.
+    observed: Arc<weir_observe::ServiceHandle>,
 }
 
 impl LoadBalancer {
@@ -85,7 +87,14 @@ impl LoadBalancer {
             client,
             pass_host_header,
             sticky: None,
+            observed: weir_observe::ServiceHandle::unrecorded(name),
         }
+    }
+
+    /// Counts its requests in `observed` (metrics on).
+    pub fn with_observed(mut self, observed: Arc<weir_observe::ServiceHandle>) -> Self {
+        self.observed = observed;
+        self
     }
 
     /// Pins clients to servers with `cookie`.
@@ -145,7 +154,7 @@ impl Handler for LoadBalancer {
     fn handle<'a>(
         &'a self,
         mut req: Request<Body>,
-        _cx: &'a RequestContext,
+        cx: &'a RequestContext,
     ) -> BoxFuture<'a, Response<Body>> {
         Box::pin(async move {
             let Some((i, set_cookie)) = self.pick(&req) else {
@@ -158,6 +167,7 @@ impl Handler for LoadBalancer {
             {
                 req.headers_mut().insert(header::HOST, host.clone());
             }
+            let started = cx.origin_timing.then(std::time::Instant::now);
             let mut resp = match self.client.forward(req, &slot.target).await {
                 Ok(resp) => resp,
                 Err(e) => {
@@ -165,8 +175,13 @@ impl Handler for LoadBalancer {
                     e.to_response()
                 }
             };
-            resp.extensions_mut()
-                .insert(weir_observe::ServiceUrl(slot.target.url().clone()));
+            let status = resp.status().as_u16();
+            resp.extensions_mut().insert(weir_observe::Origin {
+                url: slot.target.url().clone(),
+                service: self.observed.clone(),
+                status,
+                started,
+            });
             if set_cookie && let Some(sticky) = &self.sticky {
                 sticky.set(resp.headers_mut(), i);
             }
