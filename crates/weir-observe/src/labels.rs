@@ -1,7 +1,7 @@
 //! Label values as Traefik computes them: method and protocol of a request, packed into a
 //! small key so a series is found without hashing strings.
 
-use http::header::{ACCEPT, CONTENT_TYPE, UPGRADE};
+use http::header::{ACCEPT, CONNECTION, CONTENT_TYPE, UPGRADE};
 use http::{HeaderMap, Method};
 
 /// Methods with their own label value; anything else is `EXTENSION_METHOD`, which keeps
@@ -46,42 +46,59 @@ pub fn method_label(index: u8) -> &'static str {
         .unwrap_or("EXTENSION_METHOD")
 }
 
-/// Index of the request's protocol: `websocket` for an Upgrade to websocket, `grpc-web`
-/// and `grpc` by content type, `sse` when the client accepts an event stream, else `http`.
+/// Index of the request's protocol, decided as Traefik does, in this order: `websocket`
+/// when `Connection` lists `upgrade` and `Upgrade` lists `websocket`, `sse` when `Accept`
+/// lists `text/event-stream`, `grpc-web` and `grpc` by the `Content-Type` prefix, else
+/// `http`.
 pub fn protocol_index(headers: &HeaderMap) -> u8 {
     let value = |name| {
         headers
             .get(name)
             .map_or(&[][..], |v: &http::HeaderValue| v.as_bytes())
     };
-    protocol_of(value(UPGRADE), value(CONTENT_TYPE), value(ACCEPT))
+    protocol_of(
+        value(CONNECTION),
+        value(UPGRADE),
+        value(CONTENT_TYPE),
+        value(ACCEPT),
+    )
 }
 
-/// [`protocol_index`] from the `Upgrade`, `Content-Type` and `Accept` values (empty when
-/// absent).
-pub(crate) fn protocol_of(upgrade: &[u8], content_type: &[u8], accept: &[u8]) -> u8 {
-    if upgrade.eq_ignore_ascii_case(b"websocket") {
+/// [`protocol_index`] from the first `Connection`, `Upgrade`, `Content-Type` and `Accept`
+/// values (empty when absent).
+pub(crate) fn protocol_of(
+    connection: &[u8],
+    upgrade: &[u8],
+    content_type: &[u8],
+    accept: &[u8],
+) -> u8 {
+    if lists(connection, b"upgrade") && lists(upgrade, b"websocket") {
         return 1;
     }
-    if starts_with_ignore_case(content_type, b"application/grpc-web") {
-        return 4;
-    }
-    if starts_with_ignore_case(content_type, b"application/grpc") {
-        return 3;
-    }
-    if starts_with_ignore_case(accept, b"text/event-stream") {
+    if lists(accept, b"text/event-stream") {
         return 2;
     }
+    // Go's strings.HasPrefix: case matters.
+    if content_type.starts_with(b"application/grpc-web") {
+        return 4;
+    }
+    if content_type.starts_with(b"application/grpc") {
+        return 3;
+    }
     0
+}
+
+/// Whether comma-separated `value` has an item equal to `token`, ignoring case and
+/// surrounding spaces.
+fn lists(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))
 }
 
 /// The protocol label for an index from [`protocol_index`].
 pub fn protocol_label(index: u8) -> &'static str {
     PROTOCOLS.get(usize::from(index)).copied().unwrap_or("http")
-}
-
-fn starts_with_ignore_case(s: &[u8], prefix: &[u8]) -> bool {
-    s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)
 }
 
 /// A series key: status code, method and protocol packed in 32 bits. Never 0 (codes
@@ -138,18 +155,41 @@ mod tests {
     }
 
     #[test]
-    fn protocols_from_headers() {
-        let mut h = HeaderMap::new();
-        assert_eq!(protocol_label(protocol_index(&h)), "http");
-        h.insert(ACCEPT, http::HeaderValue::from_static("text/event-stream"));
-        assert_eq!(protocol_label(protocol_index(&h)), "sse");
-        h.insert(
-            CONTENT_TYPE,
-            http::HeaderValue::from_static("application/grpc+proto"),
+    fn protocols_from_headers_in_traefiks_order() {
+        let label = |pairs: &[(http::header::HeaderName, &'static str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(k.clone(), http::HeaderValue::from_static(v));
+            }
+            protocol_label(protocol_index(&h))
+        };
+        assert_eq!(label(&[]), "http");
+        assert_eq!(
+            label(&[(ACCEPT, "application/json, Text/Event-Stream")]),
+            "sse"
         );
-        assert_eq!(protocol_label(protocol_index(&h)), "grpc");
-        h.insert(UPGRADE, http::HeaderValue::from_static("WebSocket"));
-        assert_eq!(protocol_label(protocol_index(&h)), "websocket");
+        assert_eq!(label(&[(ACCEPT, "text/event-streams")]), "http");
+        assert_eq!(label(&[(CONTENT_TYPE, "application/grpc+proto")]), "grpc");
+        assert_eq!(
+            label(&[(CONTENT_TYPE, "application/grpc-web+proto")]),
+            "grpc-web"
+        );
+        // Go compares the content type's prefix with case.
+        assert_eq!(label(&[(CONTENT_TYPE, "Application/gRPC")]), "http");
+        // sse is decided before grpc.
+        assert_eq!(
+            label(&[
+                (ACCEPT, "text/event-stream"),
+                (CONTENT_TYPE, "application/grpc")
+            ]),
+            "sse"
+        );
+        // websocket needs both Connection: upgrade and Upgrade: websocket.
+        assert_eq!(label(&[(UPGRADE, "websocket")]), "http");
+        assert_eq!(
+            label(&[(CONNECTION, "keep-alive, Upgrade"), (UPGRADE, "WebSocket")]),
+            "websocket"
+        );
     }
 
     #[test]

@@ -133,7 +133,12 @@ impl Observer {
             observer: self.clone(),
             start,
             method: method_index(&parts.method),
-            protocol: protocol_of(found.upgrade, found.content_type, found.accept),
+            protocol: protocol_of(
+                found.connection,
+                found.upgrade,
+                found.content_type,
+                found.accept,
+            ),
             request_bytes,
             entrypoint: index,
             route: None,

@@ -2,7 +2,9 @@
 //! header map: a hashed lookup per header cost more than walking a request's few headers.
 
 use http::HeaderMap;
-use http::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HOST, REFERER, UPGRADE, USER_AGENT};
+use http::header::{
+    ACCEPT, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, REFERER, UPGRADE, USER_AGENT,
+};
 
 /// The values observation needs (empty when absent).
 #[derive(Debug, Default, Clone, Copy)]
@@ -12,6 +14,7 @@ pub(crate) struct RequestHeaders<'a> {
     pub user_agent: &'a [u8],
     /// The declared body size, or 0.
     pub content_length: u64,
+    pub connection: &'a [u8],
     pub upgrade: &'a [u8],
     pub content_type: &'a [u8],
     pub accept: &'a [u8],
@@ -31,6 +34,8 @@ impl<'a> RequestHeaders<'a> {
                 continue;
             } else if name == CONTENT_LENGTH {
                 &mut content_length
+            } else if name == CONNECTION {
+                &mut found.connection
             } else if name == UPGRADE {
                 &mut found.upgrade
             } else if name == CONTENT_TYPE {

@@ -123,12 +123,18 @@ pub fn api_services(
     services.insert("dashboard@internal".into(), handler);
 }
 
-/// Feeds `service_server_up` from the load balancers of the latest report.
+/// Feeds `service_server_up` from the health-checked load balancers of the latest report
+/// (as Traefik, whose health checker sets the gauge: a service without a health check has
+/// none).
 pub fn server_source(metrics: &Metrics, report: Arc<ArcSwap<Report>>) {
     metrics.set_server_source(Box::new(move || {
         let report = report.load();
         let mut out = Vec::new();
-        for (name, lb) in &report.balancers {
+        for (name, lb) in report
+            .balancers
+            .iter()
+            .filter(|(_, lb)| lb.health_checked())
+        {
             for (target, up) in lb.server_status() {
                 out.push((name.clone(), target.url().to_string(), up));
             }

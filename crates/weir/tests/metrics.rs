@@ -54,6 +54,9 @@ fn dynamic(a: &str, b: &str, with_b: bool) -> String {
       loadBalancer:
         servers:
           - url: "{a}"
+        healthCheck:
+          path: /
+          interval: 10s
     sb:
       loadBalancer:
         servers:
@@ -220,6 +223,8 @@ async fn counters_histograms_and_removed_routes() {
         ),
         1.0
     );
+    // Only health-checked services have the gauge, as Traefik (its health checker sets it).
+    assert!(find(&s, "traefik_service_server_up", &[("service", "sb@file")]).is_none());
     assert!(value(&s, "traefik_config_reloads_total", &[]) >= 1.0);
     assert!(value(&s, "traefik_config_last_reload_success", &[]) > 1.6e9);
     assert!(

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use super::{Metrics, SeriesSet, SeriesSnapshot, label, lock};
+use crate::labels::SeriesKey;
 
 /// The family kinds of one scope (entrypoint, router, service).
 struct Scope<'a> {
@@ -178,6 +179,23 @@ fn sorted_sets(
     v.into_iter().map(|(_, s)| s).collect()
 }
 
+/// A request series' labels in the order of their names, as client_golang prints them:
+/// `code`, `method`, `protocol`, the fixed labels of the set (`entrypoint`, or `router` and
+/// `service`, or `service`; ordered by their first name) and any header labels.
+fn request_labels(key: SeriesKey, fixed: &str, extra: Vec<(&str, String)>) -> String {
+    let fixed_name = fixed.split('=').next().unwrap_or_default();
+    let mut pieces = vec![
+        ("code", format!("code=\"{}\"", key.code())),
+        ("method", format!("method=\"{}\"", key.method())),
+        ("protocol", format!("protocol=\"{}\"", key.protocol())),
+        (fixed_name, fixed.to_owned()),
+    ];
+    pieces.extend(extra);
+    pieces.sort_by(|a, b| a.0.cmp(b.0));
+    let rendered: Vec<String> = pieces.into_iter().map(|(_, l)| l).collect();
+    rendered.join(",")
+}
+
 fn header(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {prefix}_{name} {help}");
     let _ = writeln!(out, "# TYPE {prefix}_{name} {kind}");
@@ -188,14 +206,7 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
     let n = scope.name;
     let snaps: Vec<(&str, Vec<SeriesSnapshot>)> =
         sets.iter().map(|s| (s.labels(), s.snapshot())).collect();
-    let labels = |s: &SeriesSnapshot, fixed: &str| {
-        format!(
-            "code=\"{}\",method=\"{}\",protocol=\"{}\",{fixed}",
-            s.key.code(),
-            s.key.method(),
-            s.key.protocol()
-        )
-    };
+    let labels = |s: &SeriesSnapshot, fixed: &str| request_labels(s.key, fixed, Vec::new());
 
     header(
         out,
@@ -207,16 +218,14 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
     for ((fixed, series), set) in snaps.iter().zip(sets) {
         if set.has_header_labels() {
             for (key, values, count) in set.header_snapshot() {
-                let mut l = format!(
-                    "code=\"{}\",method=\"{}\",protocol=\"{}\",{fixed}",
-                    key.code(),
-                    key.method(),
-                    key.protocol()
-                );
-                for ((name, _), value) in m.config.header_labels.iter().zip(values.iter()) {
-                    l.push(',');
-                    l.push_str(&label(name, value));
-                }
+                let extra = m
+                    .config
+                    .header_labels
+                    .iter()
+                    .zip(values.iter())
+                    .map(|((name, _), value)| (name.as_str(), label(name, value)))
+                    .collect();
+                let l = request_labels(key, fixed, extra);
                 let _ = writeln!(out, "{p}_{n}_requests_total{{{l}}} {count}");
             }
             continue;
@@ -244,7 +253,7 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
         for ((version, cipher), count) in set.tls_snapshot() {
             let _ = writeln!(
                 out,
-                "{p}_{n}_requests_tls_total{{tls_version=\"{version}\",tls_cipher=\"{cipher}\",{}}} {count}",
+                "{p}_{n}_requests_tls_total{{{},tls_cipher=\"{cipher}\",tls_version=\"{version}\"}} {count}",
                 set.labels()
             );
         }
@@ -319,6 +328,42 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
                 };
                 let _ = writeln!(out, "{p}_{n}_{family}{{{}}} {v}", labels(s, fixed));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tls_labels::TlsLabel;
+    use crate::{MetricsConfig, RouteObservability};
+    use std::time::Duration;
+
+    #[test]
+    fn labels_are_printed_in_name_order() {
+        let config = MetricsConfig {
+            routers: true,
+            ..MetricsConfig::default()
+        };
+        let m = Metrics::new(config, &["web".into()]);
+        let key = SeriesKey::new(200, 0, 0);
+        let Some(ep) = m.entrypoint(0) else {
+            panic!("no entrypoint")
+        };
+        ep.series().record(key, Duration::from_millis(5), 0, 10);
+        ep.series()
+            .record_tls(TlsLabel::new("TLSv1_3", "TLS13_AES_128_GCM_SHA256"));
+        let handles = m.route_handles("r@file", "s@file", false, RouteObservability::default());
+        if let Some(router) = &handles.router {
+            router.record(key, Duration::from_millis(5), 0, 10);
+        }
+        let text = m.encode();
+        for line in [
+            r#"weir_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} 1"#,
+            r#"weir_entrypoint_requests_tls_total{entrypoint="web",tls_cipher="TLS_AES_128_GCM_SHA256",tls_version="1.3"} 1"#,
+            r#"weir_router_requests_total{code="200",method="GET",protocol="http",router="r@file",service="s@file"} 1"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line}\n{text}");
         }
     }
 }

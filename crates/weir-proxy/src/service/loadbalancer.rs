@@ -124,6 +124,11 @@ impl LoadBalancer {
         &self.name
     }
 
+    /// Whether its servers are health-checked.
+    pub fn health_checked(&self) -> bool {
+        self.slots.iter().any(|s| s.health.is_some())
+    }
+
     /// Each server with whether it is currently in rotation (for the API).
     pub fn server_status(&self) -> impl Iterator<Item = (&ServerTarget, bool)> {
         self.slots.iter().map(|s| (&s.target, s.is_up()))
