@@ -241,10 +241,15 @@ impl Probe {
         } else {
             (None, None)
         };
+        // gRPC's code label is its status, from the headers of a trailers-only response or
+        // (see Metered) the trailers; Unknown (2) when there is none, as Traefik.
+        let grpc_status =
+            is_grpc(self.protocol).then(|| grpc_status(resp.headers()).unwrap_or(GRPC_UNKNOWN));
         let (parts, body) = resp.into_parts();
         let done = Done {
             probe: self,
             status,
+            grpc_status,
             origin,
             retries,
             username,
@@ -266,6 +271,8 @@ impl Probe {
 struct Done {
     probe: Probe,
     status: u16,
+    /// For gRPC requests, the `grpc-status` seen so far (the metrics' `code`).
+    grpc_status: Option<u16>,
     origin: Option<Origin>,
     retries: u32,
     username: Option<Arc<str>>,
@@ -279,7 +286,8 @@ impl Done {
     fn record(self) {
         let p = self.probe;
         let elapsed = p.start.elapsed();
-        let key = SeriesKey::new(self.status, p.method, p.protocol);
+        let code = self.grpc_status.unwrap_or(self.status);
+        let key = SeriesKey::new(code, p.method, p.protocol);
         let internal = p.route.as_ref().is_some_and(|r| r.internal);
         let add_internals = p
             .observer
@@ -336,6 +344,22 @@ impl Done {
     }
 }
 
+/// gRPC's Unknown status, the code label of a gRPC response without `grpc-status`.
+const GRPC_UNKNOWN: u16 = 2;
+
+/// Whether protocol index `protocol` is `grpc` or `grpc-web`.
+fn is_grpc(protocol: u8) -> bool {
+    matches!(crate::labels::protocol_label(protocol), "grpc" | "grpc-web")
+}
+
+/// The `grpc-status` of `headers` (a number, as gRPC sends it).
+fn grpc_status(headers: &http::HeaderMap) -> Option<u16> {
+    headers
+        .get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Records one finished request into one entrypoint's, router's or service's series.
 fn record(
     set: &crate::SeriesSet,
@@ -385,8 +409,15 @@ where
         let polled = this.inner.poll_frame(cx);
         match &polled {
             Poll::Ready(Some(Ok(frame))) => {
-                if let (Some(d), Some(data)) = (this.done.as_mut(), frame.data_ref()) {
-                    d.bytes += data.len() as u64;
+                if let Some(d) = this.done.as_mut() {
+                    if let Some(data) = frame.data_ref() {
+                        d.bytes += data.len() as u64;
+                    } else if let (Some(code), Some(trailers)) =
+                        (d.grpc_status.as_mut(), frame.trailers_ref())
+                        && let Some(status) = grpc_status(trailers)
+                    {
+                        *code = status;
+                    }
                 }
             }
             Poll::Ready(None) => {
@@ -405,5 +436,79 @@ where
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MetricsConfig;
+    use http_body_util::{BodyExt, Full};
+
+    /// Drives `body` to its end (every frame is ready at once here).
+    fn drain<B: Body + Unpin>(mut body: B) {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        while let Poll::Ready(Some(_)) = Pin::new(&mut body).poll_frame(&mut cx) {}
+    }
+
+    /// The code labels an entrypoint recorded for three gRPC responses and a plain one.
+    #[test]
+    fn grpc_requests_are_labelled_with_their_grpc_status() {
+        let metrics = Arc::new(Metrics::new(MetricsConfig::default(), &["web".into()]));
+        let observer = Arc::new(Observer::new(Some(metrics.clone()), None));
+        let name: Arc<str> = Arc::from("web");
+        let peer = Peer {
+            addr: "127.0.0.1:5000".parse().unwrap_or_else(|_| unreachable!()),
+            tls: None,
+            tls_client_subject: None,
+            forwarded_for: None,
+        };
+        let request = |content_type: &str| {
+            let (parts, ()) = http::Request::post("http://app.test/pkg.Svc/Call")
+                .header("content-type", content_type)
+                .body(())
+                .unwrap_or_default()
+                .into_parts();
+            parts
+        };
+        let grpc = request("application/grpc");
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("grpc-status", http::HeaderValue::from_static("5"));
+        // Status in the trailers.
+        let body = Full::new(Bytes::from_static(b"x"))
+            .with_trailers(std::future::ready(Some(Ok(trailers))));
+        let probe = observer.begin(0, &name, &grpc, peer);
+        drain(probe.finish(Response::new(body)).into_body());
+        // A trailers-only response: the status in the headers.
+        let probe = observer.begin(0, &name, &grpc, peer);
+        let mut resp = Response::new(Full::new(Bytes::new()));
+        resp.headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("7"));
+        drain(probe.finish(resp).into_body());
+        // No status at all: Unknown.
+        let probe = observer.begin(0, &name, &grpc, peer);
+        drain(
+            probe
+                .finish(Response::new(Full::new(Bytes::new())))
+                .into_body(),
+        );
+        // Not gRPC: the HTTP status.
+        let probe = observer.begin(0, &name, &request("text/plain"), peer);
+        drain(
+            probe
+                .finish(Response::new(Full::new(Bytes::new())))
+                .into_body(),
+        );
+
+        let mut codes: Vec<(u16, &str)> = metrics.entrypoint_snapshots()[0]
+            .1
+            .iter()
+            .map(|s| (s.key.code(), s.key.protocol()))
+            .collect();
+        codes.sort_unstable();
+        assert_eq!(
+            codes,
+            [(2, "grpc"), (5, "grpc"), (7, "grpc"), (200, "http")]
+        );
     }
 }
