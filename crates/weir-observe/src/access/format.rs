@@ -92,7 +92,8 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
         o.extend_from_slice(r.username.as_deref().unwrap_or("-").as_bytes());
     });
     out.extend_from_slice(b" [");
-    if keep(Field::StartUTC) {
+    // Traefik prints StartLocal when StartUTC is dropped (weir's local time is UTC).
+    if keep(Field::StartUTC) || keep(Field::StartLocal) {
         clock.write_clf(out, r.start);
     } else {
         out.push(b'-');
@@ -137,10 +138,13 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
     out.push(b' ');
     push_quoted(out, kept(keep(Field::ServiceURL), r.service_url.as_ref()));
     out.push(b' ');
-    push_u64(
-        out,
-        u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX),
-    );
+    // A dropped Duration prints as 0ms, as Traefik.
+    let millis = if keep(Field::Duration) {
+        u64::try_from(r.duration.as_millis()).unwrap_or(u64::MAX)
+    } else {
+        0
+    };
+    push_u64(out, millis);
     out.extend_from_slice(b"ms");
 }
 
@@ -458,6 +462,18 @@ mod tests {
         let (redact, _) = Settings::from_static(&c);
         assert!(text(&redact, &record()).contains(" 345 \"-\" \"REDACTED\" 7 "));
         let s = keep;
+        // Dropped fields: StartUTC falls back to StartLocal, a dropped Duration is 0ms.
+        let mut c = weir_config::static_config::AccessLog::default();
+        for f in ["StartUTC", "Duration"] {
+            c.fields.names.insert(f.into(), "drop".into());
+        }
+        let (dropped, _) = Settings::from_static(&c);
+        let out = text(&dropped, &record());
+        assert!(out.contains(" [02/Jan/2006:15:04:05 +0000] "), "{out}");
+        assert!(out.ends_with(" 0ms\n"), "{out}");
+        c.fields.names.insert("StartLocal".into(), "drop".into());
+        let (dropped, _) = Settings::from_static(&c);
+        assert!(text(&dropped, &record()).contains(" - - [-] "));
         // An authenticated user takes the second field, as in Traefik.
         let mut r = record();
         r.username = Some(Arc::from("alice"));

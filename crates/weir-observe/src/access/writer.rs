@@ -15,6 +15,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
@@ -97,7 +98,12 @@ fn open(settings: &Settings) -> io::Result<Output> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
-            let f: File = OpenOptions::new().create(true).append(true).open(path)?;
+            // rw-rw-r-- before the umask, as Traefik creates it.
+            let f: File = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o664)
+                .open(path)?;
             let offset = f.metadata().map_or(0, |m| m.len());
             Output {
                 out: Box::new(f),
