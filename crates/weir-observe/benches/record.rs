@@ -38,6 +38,7 @@ fn record(c: &mut Criterion) {
         service: metrics.service_handle("app@file"),
         status: 200,
         started: None,
+        headers: None,
     };
     let observer = Arc::new(Observer::new(Some(metrics), None));
     let (parts, ()) = Request::get("http://app.test/")

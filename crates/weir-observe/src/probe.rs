@@ -33,6 +33,10 @@ pub struct Origin {
     /// When the load balancer began forwarding; taken only when the access log asks
     /// ([`Observer::wants_origin_timing`]).
     pub started: Option<Instant>,
+    /// The server's response headers before any middleware changed them (the access
+    /// log's `origin_<Name>`); kept only when the log writes headers
+    /// ([`Observer::wants_origin_headers`]).
+    pub headers: Option<http::HeaderMap>,
 }
 
 /// How many times the retry middleware sent the request again, put in the final
@@ -100,6 +104,14 @@ impl Observer {
     /// read per request.
     pub fn wants_origin_timing(&self) -> bool {
         self.access.is_some()
+    }
+
+    /// Whether load balancers should keep the server's response headers
+    /// ([`Origin::headers`]): when the access log writes headers.
+    pub fn wants_origin_headers(&self) -> bool {
+        self.access
+            .as_ref()
+            .is_some_and(|a| a.settings().logs_headers())
     }
 
     /// Counts an open connection on entrypoint `index` until the guard drops.
@@ -213,7 +225,7 @@ impl Probe {
     }
 
     /// Wraps the response so the request is recorded when its body is done.
-    pub fn finish<B>(self, resp: Response<B>) -> Response<Metered<B>> {
+    pub fn finish<B>(self, mut resp: Response<B>) -> Response<Metered<B>> {
         let status = resp.status().as_u16();
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
@@ -230,7 +242,8 @@ impl Probe {
             Some(logger) if log => Some(logger.response_headers(resp.headers())),
             _ => None,
         };
-        let origin = resp.extensions().get::<Origin>().cloned();
+        // Taken, not cloned: nothing after the probe reads it.
+        let origin = resp.extensions_mut().remove::<Origin>();
         // Read by the access log only.
         let (username, origin_bytes) = if log {
             let ext = resp.extensions();
@@ -327,6 +340,10 @@ impl Done {
             line.duration = elapsed;
             line.router = p.router;
             if let Some(origin) = self.origin {
+                if let (Some(headers), Some(logger)) = (&origin.headers, p.observer.access.as_ref())
+                {
+                    line.origin_headers = logger.response_headers(headers);
+                }
                 line.service = Some(origin.service.name.clone());
                 line.origin_status = Some(origin.status);
                 // Time spent before the load balancer forwarded: routing and middlewares.

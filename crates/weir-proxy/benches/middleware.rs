@@ -45,6 +45,7 @@ fn chain(c: &mut Criterion) {
         tls: false,
         router: None,
         origin_timing: false,
+        origin_headers: false,
     };
     let headers = Headers {
         custom_request_headers: BTreeMap::from([("X-Script-Name".into(), "bench".into())]),

@@ -47,4 +47,7 @@ pub struct RequestContext {
     /// Load balancers note when they begin forwarding (for the access log's
     /// `OriginDuration`), which costs a clock read: only when a log is written.
     pub origin_timing: bool,
+    /// Load balancers keep the server's response headers (the access log's
+    /// `origin_<Name>`): only when the log writes headers.
+    pub origin_headers: bool,
 }

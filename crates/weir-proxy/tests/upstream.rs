@@ -37,6 +37,7 @@ fn cx() -> RequestContext {
         tls: false,
         router: None,
         origin_timing: false,
+        origin_headers: false,
     }
 }
 

@@ -126,6 +126,8 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
     assert_eq!(first["request_Cookie"], "REDACTED");
     assert_eq!(first["request_User-Agent"], "weir-test");
     assert!(first.get("request_X-Drop-Me").is_none());
+    // The server's own response headers, as Traefik's `origin_` keys.
+    assert_eq!(first["origin_Content-Length"], "8");
     let second: Value = serde_json::from_str(&got[1]).unwrap();
     assert_eq!(second["DownstreamStatus"], 404);
     assert!(second.get("RouterName").is_none());

@@ -364,6 +364,7 @@ impl Formatter {
         });
         o.out.extend_from_slice(entrypoint);
         o.out.extend_from_slice(br#""level":"info","msg":"","#);
+        o.headers("origin_", &r.origin_headers);
         o.headers("request_", &r.request_headers);
         // The time the line was logged: when the response ended, to the second, as
         // logrus's default RFC 3339 timestamp.
@@ -433,6 +434,7 @@ mod tests {
             retries: 0,
             username: None,
             response_headers: vec![("Content-Type".into(), "text/plain".into())],
+            origin_headers: vec![("Content-Type".into(), "text/html".into())],
         }
     }
 
@@ -502,6 +504,8 @@ mod tests {
         assert_eq!(v["Duration"], 12_000_000);
         assert_eq!(v["ServiceAddr"], "127.0.0.1:9101");
         assert_eq!(v["request_Authorization"], "REDACTED");
+        assert_eq!(v["origin_Content-Type"], "text/html");
+        assert_eq!(v["downstream_Content-Type"], "text/plain");
         assert!(v.get("ClientPort").is_none());
         // A Traefik v1 field, not written by Traefik v3.
         assert!(v.get("RequestLine").is_none());

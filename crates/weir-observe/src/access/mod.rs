@@ -222,6 +222,11 @@ impl Settings {
         }
     }
 
+    /// Whether any header is written (then load balancers keep the server's headers).
+    pub fn logs_headers(&self) -> bool {
+        self.wants_headers
+    }
+
     /// Whether a finished request is logged, as Traefik decides: no filter logs all;
     /// otherwise any matching filter does.
     pub fn keep(&self, status: u16, duration: Duration, retries: u32) -> bool {
@@ -377,6 +382,8 @@ pub struct Record {
     pub(crate) retries: u32,
     pub(crate) username: Option<Arc<str>>,
     pub(crate) response_headers: Vec<(String, String)>,
+    /// The server's response headers as logged (`origin_<Name>`).
+    pub(crate) origin_headers: Vec<(String, String)>,
 }
 
 /// The access logger the entrypoints share.
@@ -470,6 +477,7 @@ impl AccessLogger {
             retries: 0,
             username: None,
             response_headers: Vec::new(),
+            origin_headers: Vec::new(),
         })
     }
 

@@ -151,6 +151,10 @@ async fn dispatch(
             .observer
             .as_ref()
             .is_some_and(|o| o.wants_origin_timing()),
+        origin_headers: shared
+            .observer
+            .as_ref()
+            .is_some_and(|o| o.wants_origin_headers()),
     };
     if let Some(info) = &conn.tls {
         parts.extensions.insert(info.clone());

@@ -217,6 +217,7 @@ mod tests {
             tls: false,
             router: None,
             origin_timing: false,
+            origin_headers: false,
         }
     }
 

@@ -181,11 +181,13 @@ impl Handler for LoadBalancer {
                 }
             };
             let status = resp.status().as_u16();
+            let headers = cx.origin_headers.then(|| resp.headers().clone());
             resp.extensions_mut().insert(weir_observe::Origin {
                 url: slot.target.url().clone(),
                 service: self.observed.clone(),
                 status,
                 started,
+                headers,
             });
             if set_cookie && let Some(sticky) = &self.sticky {
                 sticky.set(resp.headers_mut(), i);
