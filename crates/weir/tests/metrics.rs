@@ -378,7 +378,12 @@ async fn default_prefix_and_open_connections() {
             &[("service", "sa@file"), ("code", "200")],
         )
         .is_some_and(|x| x.value == 1.0)
-            && s.iter().all(|x| x.name.starts_with("weir_"))
+            && s
+                .iter()
+                .all(|x| x.name.starts_with("weir_") || x.name.starts_with("process_"))
+            // The client libraries' process families, which dashboards read too.
+            && find(&s, "process_resident_memory_bytes", &[]).is_some_and(|x| x.value > 0.0)
+            && find(&s, "process_open_fds", &[]).is_some_and(|x| x.value > 0.0)
     })
     .await
     .unwrap();

@@ -165,6 +165,9 @@ pub(super) fn encode(m: &Metrics) -> String {
             );
         }
     }
+    if let Some(process) = super::process::Process::read() {
+        process.encode(&mut out);
+    }
     out
 }
 

@@ -1,6 +1,7 @@
 //! The metrics registry: Traefik's Prometheus families under a configurable prefix.
 
 mod encode;
+mod process;
 mod series;
 
 use std::collections::HashMap;
