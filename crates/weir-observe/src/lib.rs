@@ -16,6 +16,7 @@ pub use metrics::{
     CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet, ServiceHandle,
 };
 pub use probe::{
-    ClientUsername, ConnectionGuard, Metered, Observer, Origin, OriginBytes, Peer, Probe, Retries,
+    ClientUsername, ConnectionGuard, CountedBody, Metered, Observer, Origin, OriginBytes, Peer,
+    Probe, Retries,
 };
 pub use tls_labels::TlsLabel;

@@ -139,7 +139,6 @@ impl Observer {
             .filter(|m| !m.config().header_labels.is_empty())
             .map(|m| header_values(&m.config().header_labels, parts));
         let found = RequestHeaders::scan(&parts.headers);
-        let request_bytes = found.content_length;
         let start = Instant::now();
         Probe {
             observer: self.clone(),
@@ -151,7 +150,7 @@ impl Observer {
                 found.content_type,
                 found.accept,
             ),
-            request_bytes,
+            request_body: None,
             entrypoint: index,
             route: None,
             router: None,
@@ -208,7 +207,8 @@ pub struct Probe {
     start: Instant,
     method: u8,
     protocol: u8,
-    request_bytes: u64,
+    /// The request body's bytes as read, when it has a body ([`Probe::count_request_body`]).
+    request_body: Option<Arc<AtomicU64>>,
     entrypoint: usize,
     route: Option<Arc<RouteHandles>>,
     router: Option<Arc<str>>,
@@ -222,6 +222,15 @@ impl Probe {
     pub fn routed(&mut self, router: &Arc<str>, handles: &Arc<RouteHandles>) {
         self.router = Some(router.clone());
         self.route = Some(handles.clone());
+    }
+
+    /// Counts the request body's bytes as they are read: the metrics' request bytes and
+    /// the access log's `RequestContentSize` are what was read, as Traefik counts them,
+    /// not what `Content-Length` announced (0 for a body nobody read).
+    pub fn count_request_body<B>(&mut self, body: B) -> CountedBody<B> {
+        let count = Arc::new(AtomicU64::new(0));
+        self.request_body = Some(count.clone());
+        CountedBody { inner: body, count }
     }
 
     /// Wraps the response so the request is recorded when its body is done.
@@ -299,6 +308,10 @@ impl Done {
     fn record(self) {
         let p = self.probe;
         let elapsed = p.start.elapsed();
+        let request_bytes = p
+            .request_body
+            .as_ref()
+            .map_or(0, |c| c.load(Ordering::Relaxed));
         let code = self.grpc_status.unwrap_or(self.status);
         let key = SeriesKey::new(code, p.method, p.protocol);
         let internal = p.route.as_ref().is_some_and(|r| r.internal);
@@ -314,17 +327,17 @@ impl Done {
                 .as_ref()
                 .and_then(|m| m.entrypoint(p.entrypoint))
             {
-                record(e.series(), &p, key, elapsed, self.bytes);
+                record(e.series(), &p, key, elapsed, request_bytes, self.bytes);
             }
             if let Some(r) = &p.route {
                 if let Some(s) = &r.router {
-                    record(s, &p, key, elapsed, self.bytes);
+                    record(s, &p, key, elapsed, request_bytes, self.bytes);
                 }
                 if let Some(s) = &r.service {
                     if let Some(answered) =
                         self.origin.as_ref().and_then(|o| o.service.series.as_ref())
                     {
-                        record(answered, &p, key, elapsed, self.bytes);
+                        record(answered, &p, key, elapsed, request_bytes, self.bytes);
                     }
                     if self.retries > 0 {
                         s.add_retries(u64::from(self.retries));
@@ -337,6 +350,7 @@ impl Done {
         {
             // Counted before the filters, like Traefik's RequestCount.
             line.count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
+            line.content_length = request_bytes;
             line.duration = elapsed;
             line.router = p.router;
             if let Some(origin) = self.origin {
@@ -383,14 +397,54 @@ fn record(
     p: &Probe,
     key: SeriesKey,
     elapsed: std::time::Duration,
+    request_bytes: u64,
     bytes: u64,
 ) {
-    set.record(key, elapsed, p.request_bytes, bytes);
+    set.record(key, elapsed, request_bytes, bytes);
     if let Some(tls) = p.tls {
         set.record_tls(tls);
     }
     if let Some(values) = &p.header_values {
         set.record_headers(key, values);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request body that counts the bytes read from it ([`Probe::count_request_body`]).
+    pub struct CountedBody<B> {
+        #[pin]
+        inner: B,
+        count: Arc<AtomicU64>,
+    }
+}
+
+impl<B> Body for CountedBody<B>
+where
+    B: Body<Data = Bytes>,
+{
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = self.project();
+        let polled = this.inner.poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            this.count.fetch_add(data.len() as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -2,9 +2,7 @@
 //! header map: a hashed lookup per header cost more than walking a request's few headers.
 
 use http::HeaderMap;
-use http::header::{
-    ACCEPT, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HOST, REFERER, UPGRADE, USER_AGENT,
-};
+use http::header::{ACCEPT, CONNECTION, CONTENT_TYPE, HOST, REFERER, UPGRADE, USER_AGENT};
 
 /// The values observation needs (empty when absent).
 #[derive(Debug, Default, Clone, Copy)]
@@ -12,8 +10,6 @@ pub(crate) struct RequestHeaders<'a> {
     pub host: Option<&'a [u8]>,
     pub referer: &'a [u8],
     pub user_agent: &'a [u8],
-    /// The declared body size, or 0.
-    pub content_length: u64,
     pub connection: &'a [u8],
     pub upgrade: &'a [u8],
     pub content_type: &'a [u8],
@@ -24,7 +20,6 @@ impl<'a> RequestHeaders<'a> {
     /// The first value of each header of interest.
     pub(crate) fn scan(headers: &'a HeaderMap) -> Self {
         let mut found = RequestHeaders::default();
-        let mut content_length: &[u8] = &[];
         for (name, value) in headers {
             let value = value.as_bytes();
             let slot = if name == HOST {
@@ -32,8 +27,6 @@ impl<'a> RequestHeaders<'a> {
                     found.host = Some(value);
                 }
                 continue;
-            } else if name == CONTENT_LENGTH {
-                &mut content_length
             } else if name == CONNECTION {
                 &mut found.connection
             } else if name == UPGRADE {
@@ -53,10 +46,6 @@ impl<'a> RequestHeaders<'a> {
                 *slot = value;
             }
         }
-        found.content_length = std::str::from_utf8(content_length)
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .unwrap_or(0);
         found
     }
 }
@@ -71,13 +60,10 @@ mod tests {
         h.insert(HOST, "a.test".parse().unwrap());
         h.append(ACCEPT, "text/event-stream".parse().unwrap());
         h.append(ACCEPT, "text/html".parse().unwrap());
-        h.insert(CONTENT_LENGTH, " 42 ".parse().unwrap());
         h.insert("x-other", "1".parse().unwrap());
         let found = RequestHeaders::scan(&h);
         assert_eq!(found.host, Some(&b"a.test"[..]));
         assert_eq!(found.accept, b"text/event-stream");
-        assert_eq!(found.content_length, 42);
         assert!(found.user_agent.is_empty() && found.referer.is_empty());
-        assert_eq!(RequestHeaders::scan(&HeaderMap::new()).content_length, 0);
     }
 }

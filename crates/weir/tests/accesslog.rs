@@ -69,9 +69,14 @@ async fn wait_lines(path: &Path, n: usize) -> Vec<String> {
 
 #[tokio::test]
 async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
-    let up = server::serve_fn(|_req| async { server::response(201, "created!") })
-        .await
-        .unwrap();
+    // Reads the request body before answering (what RequestContentSize counts).
+    let up = server::serve_fn(|req| async move {
+        use http_body_util::BodyExt as _;
+        let _ = req.into_body().collect().await;
+        server::response(201, "created!")
+    })
+    .await
+    .unwrap();
     let [web, traefik] = util::free_ports::<2>().unwrap();
     let p = WeirProcess::start(BIN, &static_config(
             web,
@@ -98,8 +103,18 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
         .await
         .unwrap();
 
+    // A chunked upload (no Content-Length): its size is what was read.
+    let chunked = Request::put(format!("http://127.0.0.1:{web}/up"))
+        .header("host", "app.test")
+        .body(body::chunked(
+            vec![bytes::Bytes::from(vec![b'x'; 3000]); 2],
+            Duration::ZERO,
+        ))
+        .unwrap();
+    assert_eq!(client::request(chunked).await.unwrap().status, 201);
+
     let path = p.dir().join("access.json");
-    let got = wait_lines(&path, 2).await;
+    let got = wait_lines(&path, 3).await;
     let text = got.join("\n");
     assert!(!text.contains("quiet"), "{text}");
     assert!(
@@ -132,6 +147,9 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
     assert_eq!(second["DownstreamStatus"], 404);
     assert!(second.get("RouterName").is_none());
     assert_eq!(second["RequestCount"], 2);
+    let third: Value = serde_json::from_str(&got[2]).unwrap();
+    assert_eq!(third["RequestMethod"], "PUT");
+    assert_eq!(third["RequestContentSize"], 6000);
 }
 
 #[tokio::test]

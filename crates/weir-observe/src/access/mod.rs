@@ -462,7 +462,7 @@ impl AccessLogger {
             tls: peer.tls,
             tls_client_subject: peer.tls_client_subject.cloned(),
             request_headers: self.settings.headers(&parts.headers),
-            content_length: found.content_length,
+            content_length: 0,
             entrypoint: entrypoint.clone(),
             duration: Duration::ZERO,
             router: None,

@@ -49,7 +49,7 @@ async fn dispatch(
     incoming: Incoming,
     conn: &ConnInfo,
     shared: &Shared,
-    probe: Option<&mut Probe>,
+    mut probe: Option<&mut Probe>,
 ) -> Response<Body> {
     let table = shared.table.load_full();
     let settings = &conn.settings;
@@ -90,7 +90,7 @@ async fn dispatch(
     let Some(route) = route else {
         return not_found();
     };
-    if let Some(p) = probe {
+    if let Some(p) = probe.as_deref_mut() {
         p.routed(&route.name, &route.metrics);
     }
 
@@ -159,9 +159,16 @@ async fn dispatch(
     if let Some(info) = &conn.tls {
         parts.extensions.insert(info.clone());
     }
+    use http_body::Body as _;
+    let has_body = !incoming.is_end_stream();
     let body = match settings.read_timeout {
         Some(t) => body::boxed(super::DeadlineBody::new(incoming, t)),
         None => body::boxed(incoming),
+    };
+    // Metrics and the access log count the request body's bytes as read.
+    let body = match probe {
+        Some(p) if has_body => body::boxed(p.count_request_body(body)),
+        _ => body,
     };
     let req = Request::from_parts(parts, body);
     route.handler.handle(req, &cx).await
