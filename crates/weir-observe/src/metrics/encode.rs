@@ -124,8 +124,11 @@ pub(super) fn encode(m: &Metrics) -> String {
             &sets,
         );
     }
+    // Taken at every scrape, shown or not, so retired sets do not pile up.
+    let routers = m.routers.for_scrape();
+    let services = m.services.for_scrape();
     if m.config.routers {
-        let sets = sorted_sets(&m.routers);
+        let sets = routers;
         scope(
             &mut out,
             m,
@@ -137,7 +140,7 @@ pub(super) fn encode(m: &Metrics) -> String {
         );
     }
     if m.config.services {
-        let sets = sorted_sets(&m.services);
+        let sets = services;
         scope(
             &mut out,
             m,
@@ -169,17 +172,6 @@ pub(super) fn encode(m: &Metrics) -> String {
         process.encode(&mut out);
     }
     out
-}
-
-fn sorted_sets(
-    map: &std::sync::Mutex<std::collections::HashMap<String, Arc<SeriesSet>>>,
-) -> Vec<Arc<SeriesSet>> {
-    let mut v: Vec<(String, Arc<SeriesSet>)> = lock(map)
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v.into_iter().map(|(_, s)| s).collect()
 }
 
 /// A request series' labels in the order of their names, as client_golang prints them:

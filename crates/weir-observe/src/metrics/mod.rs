@@ -3,8 +3,8 @@
 mod encode;
 mod process;
 mod series;
+mod sets;
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -204,8 +204,8 @@ pub type ServerSource = Box<dyn Fn() -> Vec<(String, String, bool)> + Send + Syn
 pub struct Metrics {
     config: MetricsConfig,
     entrypoints: Vec<EntrypointMetrics>,
-    routers: Mutex<HashMap<String, Arc<SeriesSet>>>,
-    services: Mutex<HashMap<String, Arc<SeriesSet>>>,
+    routers: sets::Sets,
+    services: sets::Sets,
     reloads: AtomicU64,
     last_reload_success: AtomicU64,
     reload_failures: AtomicU64,
@@ -237,8 +237,8 @@ impl Metrics {
         Metrics {
             config,
             entrypoints,
-            routers: Mutex::new(HashMap::new()),
-            services: Mutex::new(HashMap::new()),
+            routers: sets::Sets::default(),
+            services: sets::Sets::default(),
             reloads: AtomicU64::new(0),
             last_reload_success: AtomicU64::new(0),
             reload_failures: AtomicU64::new(0),
@@ -278,43 +278,33 @@ impl Metrics {
             return Arc::new(handles);
         }
         let router_labels = format!("{},{}", label("router", router), label("service", service));
-        let mut routers = lock(&self.routers);
-        let set = routers
-            .entry(router.to_owned())
-            .and_modify(|s| {
-                if s.labels() != router_labels {
-                    *s = Arc::new(self.config.series(router_labels.clone()));
-                }
-            })
-            .or_insert_with(|| Arc::new(self.config.series(router_labels.clone())));
-        handles.router = Some(set.clone());
-        drop(routers);
-        let set = lock(&self.services)
-            .entry(service.to_owned())
-            .or_insert_with(|| Arc::new(self.config.series(label("service", service))))
-            .clone();
-        handles.service = Some(set);
+        handles.router = Some(self.routers.get(router, &router_labels, || {
+            self.config.series(router_labels.clone())
+        }));
+        handles.service = Some(self.service_set(service));
         Arc::new(handles)
     }
 
     /// The handle of service `service` (qualified), whose series continue counting
     /// across reloads. Called when a configuration is compiled.
     pub fn service_handle(&self, service: &str) -> Arc<ServiceHandle> {
-        let set = lock(&self.services)
-            .entry(service.to_owned())
-            .or_insert_with(|| Arc::new(self.config.series(label("service", service))))
-            .clone();
         Arc::new(ServiceHandle {
             name: Arc::from(service),
-            series: Some(set),
+            series: Some(self.service_set(service)),
         })
     }
 
-    /// Forgets the routers and services a new configuration no longer has, so their
-    /// series leave the output (bounded cardinality).
+    fn service_set(&self, service: &str) -> Arc<SeriesSet> {
+        let labels = label("service", service);
+        self.services
+            .get(service, &labels, || self.config.series(labels.clone()))
+    }
+
+    /// Retires the routers and services a new configuration no longer has: their series
+    /// are scraped once more, then leave the output (bounded cardinality).
     pub fn retain(&self, router: impl Fn(&str) -> bool, service: impl Fn(&str) -> bool) {
-        lock(&self.routers).retain(|k, _| router(k));
-        lock(&self.services).retain(|k, _| service(k));
+        self.routers.retain(router);
+        self.services.retain(service);
     }
 
     /// Counts a configuration reload and stamps the last-success gauge.
@@ -378,14 +368,11 @@ impl Metrics {
     }
 }
 
-fn snapshots(map: &Mutex<HashMap<String, Arc<SeriesSet>>>) -> Vec<(String, Vec<SeriesSnapshot>)> {
-    let sets: Vec<(String, Arc<SeriesSet>)> = lock(map)
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let mut out: Vec<_> = sets.into_iter().map(|(k, v)| (k, v.snapshot())).collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+fn snapshots(sets: &sets::Sets) -> Vec<(String, Vec<SeriesSnapshot>)> {
+    sets.live()
+        .into_iter()
+        .map(|(k, v)| (k, v.snapshot()))
+        .collect()
 }
 
 /// Seconds since the Unix epoch.
