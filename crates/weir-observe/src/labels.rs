@@ -72,7 +72,7 @@ pub(crate) fn protocol_of(
     content_type: &[u8],
     accept: &[u8],
 ) -> u8 {
-    if lists(connection, b"upgrade") && lists(upgrade, b"websocket") {
+    if lists(upgrade, b"websocket") && lists(connection, b"upgrade") {
         return 1;
     }
     if lists(accept, b"text/event-stream") {
@@ -91,6 +91,13 @@ pub(crate) fn protocol_of(
 /// Whether comma-separated `value` has an item equal to `token`, ignoring case and
 /// surrounding spaces.
 fn lists(value: &[u8], token: &[u8]) -> bool {
+    // Most requests: the header is absent, shorter than the token, or one item.
+    if value.len() < token.len() {
+        return false;
+    }
+    if !value.contains(&b',') {
+        return value.trim_ascii().eq_ignore_ascii_case(token);
+    }
     value
         .split(|&b| b == b',')
         .any(|item| item.trim_ascii().eq_ignore_ascii_case(token))

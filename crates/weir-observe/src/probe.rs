@@ -36,7 +36,7 @@ pub struct Origin {
     /// The server's response headers before any middleware changed them (the access
     /// log's `origin_<Name>`); kept only when the log writes headers
     /// ([`Observer::wants_origin_headers`]).
-    pub headers: Option<http::HeaderMap>,
+    pub headers: Option<Box<http::HeaderMap>>,
 }
 
 /// How many times the retry middleware sent the request again, put in the final

@@ -181,7 +181,7 @@ impl Handler for LoadBalancer {
                 }
             };
             let status = resp.status().as_u16();
-            let headers = cx.origin_headers.then(|| resp.headers().clone());
+            let headers = cx.origin_headers.then(|| Box::new(resp.headers().clone()));
             resp.extensions_mut().insert(weir_observe::Origin {
                 url: slot.target.url().clone(),
                 service: self.observed.clone(),
