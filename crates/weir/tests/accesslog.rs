@@ -67,6 +67,16 @@ async fn wait_lines(path: &Path, n: usize) -> Vec<String> {
     lines(path)
 }
 
+/// Starts weir with `access` as its `accessLog` block, routing `dynamic`; returns it and
+/// its web port.
+async fn start(access: &str, dynamic: &str) -> (WeirProcess, u16) {
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let p = WeirProcess::start(BIN, &static_config(web, traefik, access), dynamic, traefik)
+        .await
+        .unwrap();
+    (p, web)
+}
+
 #[tokio::test]
 async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
     // Reads the request body before answering (what RequestContentSize counts).
@@ -77,14 +87,11 @@ async fn json_lines_carry_traefiks_fields_and_redact_credentials() {
     })
     .await
     .unwrap();
-    let [web, traefik] = util::free_ports::<2>().unwrap();
-    let p = WeirProcess::start(BIN, &static_config(
-            web,
-            traefik,
-            "  format: json\n  filePath: \"{{dir}}/access.json\"\n  fields:\n    headers:\n      defaultMode: keep\n      names:\n        X-Drop-Me: drop",
-        ), &dynamic(&up.url()), traefik)
-        .await
-        .unwrap();
+    let (p, web) = start(
+        "  format: json\n  filePath: \"{{dir}}/access.json\"\n  fields:\n    headers:\n      defaultMode: keep\n      names:\n        X-Drop-Me: drop",
+        &dynamic(&up.url()),
+    )
+    .await;
     let req = Request::post(format!("http://127.0.0.1:{web}/items?x=1"))
         .header("host", "app.test")
         .header("authorization", "Bearer secret-token")
@@ -163,19 +170,11 @@ async fn common_format_filters_and_reopen_on_sigusr1() {
     })
     .await
     .unwrap();
-    let [web, traefik] = util::free_ports::<2>().unwrap();
-    let mut p = WeirProcess::start(
-        BIN,
-        &static_config(
-            web,
-            traefik,
-            "  filePath: \"{{dir}}/access.log\"\n  filters:\n    statusCodes: [\"500-599\"]",
-        ),
+    let (mut p, web) = start(
+        "  filePath: \"{{dir}}/access.log\"\n  filters:\n    statusCodes: [\"500-599\"]",
         &dynamic(&up.url()),
-        traefik,
     )
-    .await
-    .unwrap();
+    .await;
     let base = format!("http://127.0.0.1:{web}");
     client::get(&format!("{base}/ok"), Some("app.test"))
         .await
@@ -301,19 +300,11 @@ async fn a_burst_larger_than_the_write_chunks_arrives_whole() {
     let up = server::serve_fn(|_req| async { server::response(200, "x") })
         .await
         .unwrap();
-    let [web, traefik] = util::free_ports::<2>().unwrap();
-    let p = WeirProcess::start(
-        BIN,
-        &static_config(
-            web,
-            traefik,
-            "  format: json\n  filePath: \"{{dir}}/access.json\"",
-        ),
+    let (p, web) = start(
+        "  format: json\n  filePath: \"{{dir}}/access.json\"",
         &dynamic(&up.url()),
-        traefik,
     )
-    .await
-    .unwrap();
+    .await;
     // 8 connections x 80 requests with 3 KiB paths: about 2.5 MB of lines.
     let url = format!("http://127.0.0.1:{web}/{}", "b".repeat(3000));
     let tasks: Vec<_> = (0..8)
@@ -500,19 +491,11 @@ async fn compressed_responses_log_the_origin_size_and_ratio() {
 "#,
         up.url()
     );
-    let [web, traefik] = util::free_ports::<2>().unwrap();
-    let p = WeirProcess::start(
-        BIN,
-        &static_config(
-            web,
-            traefik,
-            "  format: json\n  filePath: \"{{dir}}/access.json\"",
-        ),
+    let (p, web) = start(
+        "  format: json\n  filePath: \"{{dir}}/access.json\"",
         &dynamic,
-        traefik,
     )
-    .await
-    .unwrap();
+    .await;
     let req = Request::get(format!("http://127.0.0.1:{web}/"))
         .header("host", "zip.test")
         .header("accept-encoding", "gzip")

@@ -17,55 +17,39 @@ pub(super) fn encode(m: &Metrics) -> String {
     let p = &m.config.prefix;
     let mut out = String::with_capacity(4096);
 
-    header(
+    scalar(
         &mut out,
         p,
         "config_reloads_total",
         "counter",
         "Configuration reloads.",
+        m.reloads.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "{p}_config_reloads_total {}",
-        m.reloads.load(Ordering::Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         p,
         "config_last_reload_success",
         "gauge",
         "Last successful configuration reload, as a Unix timestamp.",
-    );
-    let _ = writeln!(
-        out,
-        "{p}_config_last_reload_success {}",
-        m.last_reload_success.load(Ordering::Relaxed)
+        m.last_reload_success.load(Ordering::Relaxed),
     );
     // Traefik v2's two failure families (v3 dropped them): without them nothing tells a
     // configuration that no longer loads from one that did not change.
-    header(
+    scalar(
         &mut out,
         p,
         "config_reloads_failure_total",
         "counter",
         "Configurations that failed to load (the last good one stays in force).",
+        m.reload_failures.load(Ordering::Relaxed),
     );
-    let _ = writeln!(
-        out,
-        "{p}_config_reloads_failure_total {}",
-        m.reload_failures.load(Ordering::Relaxed)
-    );
-    header(
+    scalar(
         &mut out,
         p,
         "config_last_reload_failure",
         "gauge",
         "Last configuration that failed to load, as a Unix timestamp.",
-    );
-    let _ = writeln!(
-        out,
-        "{p}_config_last_reload_failure {}",
-        m.last_reload_failure.load(Ordering::Relaxed)
+        m.last_reload_failure.load(Ordering::Relaxed),
     );
     header(
         &mut out,
@@ -99,17 +83,13 @@ pub(super) fn encode(m: &Metrics) -> String {
             c.not_after
         );
     }
-    header(
+    scalar(
         &mut out,
         p,
         "accesslog_lines_dropped_total",
         "counter",
         "Access log lines dropped because the writer fell behind.",
-    );
-    let _ = writeln!(
-        out,
-        "{p}_accesslog_lines_dropped_total {}",
-        m.log_dropped.load(Ordering::Relaxed)
+        m.log_dropped.load(Ordering::Relaxed),
     );
 
     if m.config.entrypoints {
@@ -189,6 +169,12 @@ fn request_labels(key: SeriesKey, fixed: &str, extra: Vec<(&str, String)>) -> St
     pieces.sort_by(|a, b| a.0.cmp(b.0));
     let rendered: Vec<String> = pieces.into_iter().map(|(_, l)| l).collect();
     rendered.join(",")
+}
+
+/// A family of one unlabelled sample.
+fn scalar(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str, value: u64) {
+    header(out, prefix, name, kind, help);
+    let _ = writeln!(out, "{prefix}_{name} {value}");
 }
 
 fn header(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str) {
