@@ -293,10 +293,9 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
     assert!(dropped > 0.0, "{}", scrape.body);
 }
 
-/// A burst that fills the writer's chunks many times over (the file is written in whole
-/// aligned chunks under load, the tail later): every line arrives, whole and once.
+/// A burst many times the writer's 256 KiB pieces: every line arrives, whole and once.
 #[tokio::test]
-async fn a_burst_larger_than_the_write_chunks_arrives_whole() {
+async fn a_burst_of_many_write_pieces_arrives_whole() {
     let up = server::serve_fn(|_req| async { server::response(200, "x") })
         .await
         .unwrap();

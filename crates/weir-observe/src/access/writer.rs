@@ -6,12 +6,12 @@
 //! with one flush. Waking it per line (a futex call, a context switch and a `write` for
 //! each request) cost more than the rest of the proxying.
 //!
-//! Under load the file is written in whole [`CHUNK`]s that start and end on a multiple of
-//! the chunk size in the file: the page cache then takes each write as whole large pages,
-//! and the kernel's part of writing a line costs about half of what 64 KiB writes at
-//! arbitrary offsets cost (`dd` of 1 GiB to ext4 here: 0.21 s of system time aligned,
-//! 0.38 s in unaligned 64 KiB writes). Lines that do not fill a chunk wait for the next
-//! wake-up, which writes everything when little came in (at most two ticks).
+//! Lines are written in pieces of about [`WRITE_AT`], always whole lines: a second
+//! process appending to the same file (an overlapping restart) or a write that fails
+//! half-way then never splits a line. 256 KiB pieces cost the kernel less per line than
+//! 64 KiB ones (`scripts/bench-log-writes`: 1 GiB to ext4 here in 0.25–0.28 s of system
+//! time against 0.37–0.39 s). Pieces cut at multiples of 256 KiB in the file can cost less
+//! still, the page cache taking them as whole large folios, but they split lines.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
@@ -27,9 +27,9 @@ use super::{Record, Settings, format};
 /// The longest a line waits in the queue when traffic is light.
 const TICK: Duration = Duration::from_millis(50);
 
-/// Lines are formatted into one buffer and written in pieces of this size (aligned to it
-/// in the file), or whole when little traffic came in.
-const CHUNK: usize = 256 * 1024;
+/// Lines are formatted into one buffer and written when it reaches this size, or when
+/// the queue is drained.
+const WRITE_AT: usize = 256 * 1024;
 
 /// Handle to the writer thread; the thread ends when every handle is dropped.
 pub struct Writer {
@@ -92,7 +92,7 @@ impl Writer {
     }
 }
 
-fn open(settings: &Settings) -> io::Result<Output> {
+fn open(settings: &Settings) -> io::Result<Box<dyn Write + Send>> {
     Ok(match &settings.file {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -104,62 +104,10 @@ fn open(settings: &Settings) -> io::Result<Output> {
                 .append(true)
                 .mode(0o664)
                 .open(path)?;
-            let offset = f.metadata().map_or(0, |m| m.len());
-            Output {
-                out: Box::new(f),
-                offset,
-            }
+            Box::new(f)
         }
-        None => Output {
-            out: Box::new(io::stdout()),
-            offset: 0,
-        },
+        None => Box::new(io::stdout()),
     })
-}
-
-/// Where lines go, and how far into it the writes have come (the file's size when it was
-/// opened plus what was written since: another writer appending to the same file only
-/// makes the chunks unaligned, not wrong).
-struct Output {
-    out: Box<dyn Write + Send>,
-    offset: u64,
-}
-
-impl Output {
-    /// Writes and removes from `buf` the longest prefix that ends on a chunk boundary in
-    /// the output (none when `buf` does not reach one).
-    fn write_chunks(&mut self, buf: &mut Vec<u8>) {
-        let len = aligned_len(self.offset, buf.len());
-        if len > 0 {
-            self.write(&buf[..len]);
-            buf.copy_within(len.., 0);
-            buf.truncate(buf.len() - len);
-        }
-    }
-
-    /// Writes and empties `buf`.
-    fn write_all(&mut self, buf: &mut Vec<u8>) {
-        if !buf.is_empty() {
-            self.write(buf);
-            buf.clear();
-        }
-    }
-
-    /// A failed write loses those lines; reported once per write.
-    fn write(&mut self, bytes: &[u8]) {
-        match self.out.write_all(bytes).and_then(|()| self.out.flush()) {
-            Ok(()) => self.offset += bytes.len() as u64,
-            Err(e) => tracing::warn!("access log: write failed: {e}"),
-        }
-    }
-}
-
-/// The longest length up to `len` that, written at `offset`, ends on a multiple of
-/// [`CHUNK`].
-fn aligned_len(offset: u64, len: usize) -> usize {
-    let chunk = CHUNK as u64;
-    let end = (offset + len as u64) / chunk * chunk;
-    usize::try_from(end.saturating_sub(offset)).unwrap_or(0)
 }
 
 /// What the requests and the control calls tell the thread.
@@ -173,15 +121,18 @@ struct Signals {
     closing: AtomicBool,
 }
 
-fn run(settings: &Settings, mut out: Output, rx: &Receiver<Box<Record>>, signals: &Signals) {
-    let mut buf: Vec<u8> = Vec::with_capacity(2 * CHUNK + 4096);
+fn run(
+    settings: &Settings,
+    mut out: Box<dyn Write + Send>,
+    rx: &Receiver<Box<Record>>,
+    signals: &Signals,
+) {
+    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_AT + 4096);
     let mut formatter = format::Formatter::default();
     loop {
         std::thread::park_timeout(TICK);
         let closing = signals.closing.load(Ordering::Acquire);
         if signals.reopen.swap(false, Ordering::AcqRel) {
-            // What is buffered belongs to the old file (logrotate renamed it).
-            out.write_all(&mut buf);
             match open(settings) {
                 Ok(o) => out = o,
                 Err(e) => tracing::error!("access log: cannot reopen: {e}"),
@@ -189,34 +140,36 @@ fn run(settings: &Settings, mut out: Output, rx: &Receiver<Box<Record>>, signals
         }
         signals.pending.store(0, Ordering::Relaxed);
         let clock = WallClock::now();
-        // Bytes formatted in this round.
-        let mut added = 0;
-        // Drain what is queued, writing in whole chunks.
+        // Drain what is queued, writing in large pieces of whole lines.
         let closed = loop {
             match rx.try_recv() {
                 Ok(mut record) => {
                     record.start = clock.at(record.arrived);
-                    let at = buf.len();
                     formatter.line(settings, &record, &mut buf);
-                    added += buf.len() - at;
-                    if buf.len() >= CHUNK {
-                        out.write_chunks(&mut buf);
+                    if buf.len() >= WRITE_AT {
+                        write(&mut out, &mut buf);
                     }
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,
             }
         };
-        if closed || closing || added < CHUNK {
-            // Little came in: nothing waits for a chunk to fill.
-            out.write_all(&mut buf);
-        } else {
-            out.write_chunks(&mut buf);
-        }
+        write(&mut out, &mut buf);
         if closed || closing {
             return;
         }
     }
+}
+
+/// Writes and empties `buf` (a failed write loses those lines, reported once per batch).
+fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
+    if buf.is_empty() {
+        return;
+    }
+    if let Err(e) = out.write_all(buf).and_then(|()| out.flush()) {
+        tracing::warn!("access log: write failed: {e}");
+    }
+    buf.clear();
 }
 
 /// The wall clock at a monotonic instant, read once per batch: a request's arrival time
@@ -246,49 +199,6 @@ impl WallClock {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunks_end_on_multiples_of_the_chunk_size() {
-        assert_eq!(aligned_len(0, CHUNK - 1), 0);
-        assert_eq!(aligned_len(0, CHUNK + 5), CHUNK);
-        assert_eq!(aligned_len(100, CHUNK), CHUNK - 100);
-        assert_eq!(aligned_len(100, 2 * CHUNK + 50), 2 * CHUNK - 100);
-        assert_eq!(aligned_len(CHUNK as u64 * 3, 10), 0);
-    }
-
-    /// Records every write's bytes.
-    #[derive(Clone, Default)]
-    struct Recorder(Arc<std::sync::Mutex<Vec<Vec<u8>>>>);
-
-    impl Write for Recorder {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().push(bytes.to_vec());
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[test]
-    fn writes_keep_the_bytes_in_order_and_align_after_the_first() {
-        let recorder = Recorder::default();
-        // A file that already holds 100 bytes.
-        let mut out = Output {
-            out: Box::new(recorder.clone()),
-            offset: 100,
-        };
-        let bytes: Vec<u8> = (0..3 * CHUNK + 7).map(|i| (i % 251) as u8).collect();
-        let mut buf = bytes.clone();
-        out.write_chunks(&mut buf);
-        assert_eq!(buf.len(), 107, "the tail past the last boundary waits");
-        out.write_all(&mut buf);
-        assert!(buf.is_empty());
-        let writes = recorder.0.lock().unwrap().clone();
-        assert_eq!(writes[0].len(), 3 * CHUNK - 100);
-        assert_eq!(writes.concat(), bytes);
-        assert_eq!(out.offset, 100 + bytes.len() as u64);
-    }
 
     #[test]
     fn arrival_instants_map_to_the_wall_clock() {
