@@ -383,12 +383,18 @@ fn is_grpc(protocol: u8) -> bool {
     matches!(crate::labels::protocol_label(protocol), "grpc" | "grpc-web")
 }
 
-/// The `grpc-status` of `headers` (a number, as gRPC sends it).
+/// gRPC's highest status code (Unauthenticated).
+const GRPC_MAX: u16 = 16;
+
+/// The `grpc-status` of `headers`, when present: a code gRPC defines, or Unknown for
+/// anything else, as Traefik (a peer's made-up numbers must not become label values).
 fn grpc_status(headers: &http::HeaderMap) -> Option<u16> {
-    headers
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
+    let value = headers.get("grpc-status")?;
+    let code = std::str::from_utf8(value.as_bytes())
+        .ok()
+        .and_then(|v| v.trim().parse::<u16>().ok())
+        .filter(|&c| c <= GRPC_MAX);
+    Some(code.unwrap_or(GRPC_UNKNOWN))
 }
 
 /// Records one finished request into one entrypoint's, router's or service's series.
@@ -556,6 +562,12 @@ mod tests {
         resp.headers_mut()
             .insert("grpc-status", http::HeaderValue::from_static("7"));
         drain(probe.finish(resp).into_body());
+        // A status gRPC does not define: Unknown, not a new label value.
+        let probe = observer.begin(0, &name, &grpc, peer);
+        let mut resp = Response::new(Full::new(Bytes::new()));
+        resp.headers_mut()
+            .insert("grpc-status", http::HeaderValue::from_static("4242"));
+        drain(probe.finish(resp).into_body());
         // No status at all: Unknown.
         let probe = observer.begin(0, &name, &grpc, peer);
         drain(
@@ -571,15 +583,20 @@ mod tests {
                 .into_body(),
         );
 
-        let mut codes: Vec<(u16, &str)> = metrics.entrypoint_snapshots()[0]
+        let mut codes: Vec<(u16, &str, u64)> = metrics.entrypoint_snapshots()[0]
             .1
             .iter()
-            .map(|s| (s.key.code(), s.key.protocol()))
+            .map(|s| (s.key.code(), s.key.protocol(), s.count))
             .collect();
         codes.sort_unstable();
         assert_eq!(
             codes,
-            [(2, "grpc"), (5, "grpc"), (7, "grpc"), (200, "http")]
+            [
+                (2, "grpc", 2),
+                (5, "grpc", 1),
+                (7, "grpc", 1),
+                (200, "http", 1)
+            ]
         );
     }
 }

@@ -31,7 +31,7 @@ pub(super) fn encode(m: &Metrics) -> String {
         "config_last_reload_success",
         "gauge",
         "Last successful configuration reload, as a Unix timestamp.",
-        m.last_reload_success.load(Ordering::Relaxed),
+        Seconds(m.last_reload_success.load(Ordering::Relaxed)),
     );
     // Traefik v2's two failure families (v3 dropped them): without them nothing tells a
     // configuration that no longer loads from one that did not change.
@@ -49,7 +49,7 @@ pub(super) fn encode(m: &Metrics) -> String {
         "config_last_reload_failure",
         "gauge",
         "Last configuration that failed to load, as a Unix timestamp.",
-        m.last_reload_failure.load(Ordering::Relaxed),
+        Seconds(m.last_reload_failure.load(Ordering::Relaxed)),
     );
     header(
         &mut out,
@@ -158,21 +158,66 @@ pub(super) fn encode(m: &Metrics) -> String {
 /// `code`, `method`, `protocol`, the fixed labels of the set (`entrypoint`, or `router` and
 /// `service`, or `service`; ordered by their first name) and any header labels.
 fn request_labels(key: SeriesKey, fixed: &str, extra: Vec<(&str, String)>) -> String {
-    let fixed_name = fixed.split('=').next().unwrap_or_default();
     let mut pieces = vec![
         ("code", format!("code=\"{}\"", key.code())),
         ("method", format!("method=\"{}\"", key.method())),
         ("protocol", format!("protocol=\"{}\"", key.protocol())),
-        (fixed_name, fixed.to_owned()),
     ];
+    pieces.extend(
+        split_labels(fixed).map(|l| (l.split('=').next().unwrap_or_default(), l.to_owned())),
+    );
     pieces.extend(extra);
     pieces.sort_by(|a, b| a.0.cmp(b.0));
     let rendered: Vec<String> = pieces.into_iter().map(|(_, l)| l).collect();
     rendered.join(",")
 }
 
+/// The labels of rendered `a="x",b="y"`, each as rendered: split at the commas between a
+/// closing quote and the next name (a quote inside a value is escaped, so it never ends
+/// one).
+fn split_labels(rendered: &str) -> impl Iterator<Item = &str> {
+    let mut rest = rendered;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        let mut escaped = false;
+        let mut quotes = 0;
+        for (i, c) in rest.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => quotes += 1,
+                ',' if quotes == 2 => {
+                    let (label, tail) = rest.split_at(i);
+                    rest = &tail[1..];
+                    return Some(label);
+                }
+                _ => {}
+            }
+        }
+        Some(std::mem::take(&mut rest))
+    })
+}
+
+/// Milliseconds printed as seconds with three decimals.
+struct Seconds(u64);
+
+impl std::fmt::Display for Seconds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
 /// A family of one unlabelled sample.
-fn scalar(out: &mut String, prefix: &str, name: &str, kind: &str, help: &str, value: u64) {
+fn scalar(
+    out: &mut String,
+    prefix: &str,
+    name: &str,
+    kind: &str,
+    help: &str,
+    value: impl std::fmt::Display,
+) {
     header(out, prefix, name, kind, help);
     let _ = writeln!(out, "{prefix}_{name} {value}");
 }
@@ -339,6 +384,10 @@ mod tests {
             router.record(key, Duration::from_millis(5), 0, 10);
         }
         let text = m.encode();
+        assert_eq!(
+            split_labels(r#"router="a\",b=\\",service="s,t""#).collect::<Vec<_>>(),
+            [r#"router="a\",b=\\""#, r#"service="s,t""#]
+        );
         for line in [
             r#"weir_entrypoint_requests_total{code="200",entrypoint="web",method="GET",protocol="http"} 1"#,
             r#"weir_entrypoint_requests_tls_total{entrypoint="web",tls_cipher="TLS_AES_128_GCM_SHA256",tls_version="1.3"} 1"#,

@@ -375,11 +375,12 @@ fn snapshots(sets: &sets::Sets) -> Vec<(String, Vec<SeriesSnapshot>)> {
         .collect()
 }
 
-/// Seconds since the Unix epoch.
+/// Milliseconds since the Unix epoch (the reload gauges print seconds with a fraction, as
+/// Go's client does: two reloads in one second still compare).
 fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
         .unwrap_or(0)
 }
 

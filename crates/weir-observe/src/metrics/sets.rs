@@ -19,8 +19,15 @@ pub(crate) struct Sets(Mutex<Inner>);
 #[derive(Debug, Default)]
 struct Inner {
     live: HashMap<String, Arc<SeriesSet>>,
-    /// Removed by the last reloads, scraped once more.
-    retired: HashMap<String, Arc<SeriesSet>>,
+    /// Removed by the last reloads, scraped once more; by name and labels, since a name
+    /// may leave several sets behind (a router that changed services twice).
+    retired: HashMap<(String, Box<str>), Arc<SeriesSet>>,
+}
+
+impl Inner {
+    fn retire(&mut self, name: String, set: Arc<SeriesSet>) {
+        self.retired.insert((name, set.labels().into()), set);
+    }
 }
 
 impl Sets {
@@ -37,20 +44,15 @@ impl Sets {
         if let Some(set) = inner.live.get(name).filter(|s| s.labels() == labels) {
             return set.clone();
         }
-        let set = match inner.retired.remove(name) {
-            Some(set) if set.labels() == labels => set,
-            other => {
-                // Another set under the name (the router now uses another service): the
-                // old one is scraped once more.
-                if let Some(old) = other {
-                    inner.retired.insert(name.to_owned(), old);
-                }
-                if let Some(old) = inner.live.remove(name) {
-                    inner.retired.insert(name.to_owned(), old);
-                }
-                Arc::new(make())
-            }
-        };
+        // Another set under the name (the router now uses another service): the old one
+        // is scraped once more.
+        if let Some(old) = inner.live.remove(name) {
+            inner.retire(name.to_owned(), old);
+        }
+        let set = inner
+            .retired
+            .remove(&(name.to_owned(), labels.into()))
+            .unwrap_or_else(|| Arc::new(make()));
         inner.live.insert(name.to_owned(), set.clone());
         set
     }
@@ -64,7 +66,7 @@ impl Sets {
         }
         for name in gone {
             if let Some(set) = inner.live.remove(&name) {
-                inner.retired.insert(name, set);
+                inner.retire(name, set);
             }
         }
     }
@@ -88,7 +90,7 @@ impl Sets {
             .live
             .iter()
             .map(|(k, v)| (k.clone(), v.clone()))
-            .chain(retired)
+            .chain(retired.into_iter().map(|((name, _), set)| (name, set)))
             .collect();
         v.sort_by(|a, b| (&a.0, a.1.labels()).cmp(&(&b.0, b.1.labels())));
         v.into_iter().map(|(_, s)| s).collect()
@@ -134,5 +136,20 @@ mod tests {
             labels(&sets.live().into_iter().map(|(_, s)| s).collect::<Vec<_>>()),
             ["router=\"b\",service=\"s\""]
         );
+    }
+
+    #[test]
+    fn several_changes_before_a_scrape_keep_every_set() {
+        let sets = Sets::default();
+        let l = |s: &str| format!("router=\"r\",service=\"{s}\"");
+        let a = sets.get("r", &l("a"), || set(&l("a")));
+        sets.get("r", &l("b"), || set(&l("b")));
+        // Back to a: the same set, b waits for the scrape.
+        assert!(Arc::ptr_eq(&a, &sets.get("r", &l("a"), || set("x"))));
+        sets.get("r", &l("c"), || set(&l("c")));
+        sets.retain(|_| false);
+        let scraped = sets.for_scrape();
+        assert_eq!(labels(&scraped), [l("a"), l("b"), l("c")]);
+        assert!(sets.for_scrape().is_empty());
     }
 }
