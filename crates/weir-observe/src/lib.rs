@@ -17,6 +17,6 @@ pub use metrics::{
 };
 pub use probe::{
     ClientUsername, ConnectionGuard, CountedBody, Metered, Observer, Origin, OriginBytes, Peer,
-    Probe, Retries,
+    Probe, RequestLabels, Retries, count_discarded,
 };
 pub use tls_labels::TlsLabel;

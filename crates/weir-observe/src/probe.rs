@@ -334,9 +334,16 @@ impl Done {
                     record(s, &p, key, elapsed, request_bytes, self.bytes);
                 }
                 if let Some(s) = &r.service {
-                    if let Some(answered) =
-                        self.origin.as_ref().and_then(|o| o.service.series.as_ref())
+                    if let Some(origin) = &self.origin
+                        && let Some(answered) = &origin.service.series
                     {
+                        // The status the server gave (a middleware may have changed the
+                        // one sent, as errors does for its page), as Traefik measures
+                        // around the server.
+                        let key = match self.grpc_status {
+                            Some(_) => key,
+                            None => SeriesKey::new(origin.status, p.method, p.protocol),
+                        };
                         record(answered, &p, key, elapsed, request_bytes, self.bytes);
                     }
                     if self.retries > 0 {
@@ -373,6 +380,48 @@ impl Done {
             logger.log(line);
         }
     }
+}
+
+/// What a request looked like, for [`count_discarded`]: its method and protocol labels.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLabels {
+    method: u8,
+    protocol: u8,
+}
+
+impl RequestLabels {
+    /// The labels of a request with `method` and `headers`.
+    pub fn new(method: &http::Method, headers: &http::HeaderMap) -> RequestLabels {
+        RequestLabels {
+            method: method_index(method),
+            protocol: crate::labels::protocol_index(headers),
+        }
+    }
+}
+
+/// Counts, on the service that answered it, a response weir discards: an attempt the
+/// retry middleware tries again, a failure the errors middleware replaces by a page.
+/// Traefik counts every response its load balancers' servers give; the probe only sees
+/// the one that reaches the client. Its duration runs from `started`; its bytes are not
+/// read.
+pub fn count_discarded<B>(resp: &Response<B>, request: RequestLabels, started: Instant) {
+    let Some(origin) = resp.extensions().get::<Origin>() else {
+        return;
+    };
+    let Some(set) = &origin.service.series else {
+        return;
+    };
+    let code = if is_grpc(request.protocol) {
+        grpc_status(resp.headers()).unwrap_or(GRPC_UNKNOWN)
+    } else {
+        origin.status
+    };
+    set.record(
+        SeriesKey::new(code, request.method, request.protocol),
+        started.elapsed(),
+        0,
+        0,
+    );
 }
 
 /// gRPC's Unknown status, the code label of a gRPC response without `grpc-status`.

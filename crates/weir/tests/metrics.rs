@@ -390,14 +390,19 @@ async fn default_prefix_and_open_connections() {
 }
 
 /// A service's requests are counted around its servers, as Traefik: a request a
-/// middleware answered (basicAuth's 401) counts on the router but on no service, and a
-/// weighted service's requests count on the load balancer that answered them.
+/// middleware answered (basicAuth's 401) counts on the router but on no service, a
+/// weighted service's requests count on the load balancer that answered them, every
+/// attempt of a retried request counts, and a failure the errors middleware replaced
+/// counts on its service beside the page on the page's.
 #[tokio::test]
 async fn services_count_what_their_servers_answer() {
     let a = server::serve_fn(|_req| async { server::response(200, "x") })
         .await
         .unwrap();
-    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let bad = server::serve_fn(|_req| async { server::response(503, "busy") })
+        .await
+        .unwrap();
+    let [web, traefik, metrics, dead] = util::free_ports::<4>().unwrap();
     let hash = bcrypt::hash("pw", 4).unwrap();
     let dynamic = format!(
         r#"http:
@@ -411,10 +416,28 @@ async fn services_count_what_their_servers_answer() {
       rule: Host(`auth.test`)
       middlewares: [auth]
       service: sa
+    rretry:
+      entryPoints: [web]
+      rule: Host(`retry.test`)
+      middlewares: [retry]
+      service: dead
+    rerr:
+      entryPoints: [web]
+      rule: Host(`err.test`)
+      middlewares: [pages]
+      service: bad
   middlewares:
     auth:
       basicAuth:
         users: ["u:{hash}"]
+    retry:
+      retry:
+        attempts: 3
+    pages:
+      errors:
+        status: ["500-599"]
+        service: sa
+        query: /
   services:
     w:
       weighted:
@@ -425,8 +448,17 @@ async fn services_count_what_their_servers_answer() {
       loadBalancer:
         servers:
           - url: "{}"
+    dead:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:{dead}"
+    bad:
+      loadBalancer:
+        servers:
+          - url: "{}"
 "#,
-        a.url()
+        a.url(),
+        bad.url()
     );
     let _p = WeirProcess::builder(BIN)
         .static_config(&static_config(web, traefik, metrics, ""))
@@ -442,19 +474,27 @@ async fn services_count_what_their_servers_answer() {
             200
         );
     }
-    assert_eq!(
-        client::get(&base, Some("auth.test")).await.unwrap().status,
-        401
-    );
+    let status = |host: &'static str| {
+        let base = base.clone();
+        async move { client::get(&base, Some(host)).await.unwrap().status }
+    };
+    assert_eq!(status("auth.test").await, 401);
+    assert_eq!(status("retry.test").await, 502);
+    assert_eq!(status("err.test").await, 503);
+    let service = |s: &[prom::Sample], name: &str, code: &str| {
+        find(
+            s,
+            "weir_service_requests_total",
+            &[("service", name), ("code", code)],
+        )
+        .map_or(0.0, |x| x.value)
+    };
     let mut s = Vec::new();
     util::wait_until(Duration::from_secs(5), async || {
         s = scrape(metrics).await;
-        find(
-            &s,
-            "weir_service_requests_total",
-            &[("service", "sa@file"), ("code", "200")],
-        )
-        .is_some_and(|x| x.value == 2.0)
+        service(&s, "sa@file", "200") == 3.0
+            && service(&s, "dead@file", "502") == 3.0
+            && service(&s, "bad@file", "503") == 1.0
             && find(
                 &s,
                 "weir_router_requests_total",
@@ -463,12 +503,17 @@ async fn services_count_what_their_servers_answer() {
             .is_some()
     })
     .await
-    .unwrap();
+    .unwrap_or_else(|e| panic!("{e}: {s:?}"));
     let services: Vec<_> = s
         .iter()
         .filter(|x| x.name == "weir_service_requests_total")
         .map(|x| format!("{:?}", x.labels))
         .collect();
-    assert_eq!(services.len(), 1, "{services:?}");
-    assert!(services[0].contains("sa@file"), "{services:?}");
+    // sa (weighted and the error page), dead, bad: no series for w, none with code 401.
+    assert_eq!(services.len(), 3, "{services:?}");
+    assert!(
+        !services
+            .iter()
+            .any(|l| l.contains("w@file") || l.contains("401"))
+    );
 }

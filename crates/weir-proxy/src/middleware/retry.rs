@@ -113,8 +113,10 @@ impl Middleware for Retry {
             };
             // Only a `timeout` needs the start.
             let started = self.timeout.map(|_| tokio::time::Instant::now());
+            let labels = weir_observe::RequestLabels::new(&parts.method, &parts.headers);
             let mut attempt = 1;
             loop {
+                let attempt_started = std::time::Instant::now();
                 let body = if bytes.is_empty() {
                     body::empty()
                 } else {
@@ -142,6 +144,8 @@ impl Middleware for Retry {
                     return resp;
                 }
                 tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "retrying");
+                // The attempt counts on its service, as Traefik counts each one.
+                weir_observe::count_discarded(&resp, labels, attempt_started);
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
