@@ -61,7 +61,9 @@ function trafficCell(kind, name) {
   if (!t) return `<span class="muted">–</span>`;
   const rate = state.rates[`${kind}/${name}`];
   const codes = Object.entries(t.codes)
-    .map(([c, n]) => `<span class="c${esc(c[0])}" title="HTTP ${esc(c)}">${esc(c)}×${n}</span>`)
+    .map(([c, n]) => c.startsWith("grpc ")
+      ? `<span class="cg" title="gRPC status ${esc(c.slice(5))}">${esc(c)}×${n}</span>`
+      : `<span class="c${esc(c[0])}" title="HTTP ${esc(c)}">${esc(c)}×${n}</span>`)
     .join(" ");
   const r = rate === undefined ? "" : `<b>${rate.toFixed(rate < 10 ? 1 : 0)}</b> req/s · `;
   return `<span class="rate">${r}${t.total} total</span><br><small>${codes}</small>`;

@@ -288,7 +288,8 @@ pub(crate) fn rfc3339(secs: u64) -> String {
 }
 
 /// `/api/weir/traffic` (weir's own, for the dashboard): request counts per status code
-/// for every entrypoint, router and service since start.
+/// for every entrypoint, router and service since start; a gRPC request's code is its
+/// gRPC status, keyed `grpc <code>` so it is not read as an HTTP status.
 pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
     let Some(m) = metrics else {
         return json!({"enabled": false});
@@ -297,7 +298,11 @@ pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
         let mut codes: BTreeMap<String, u64> = BTreeMap::new();
         let mut total = 0;
         for s in series {
-            *codes.entry(s.key.code().to_string()).or_default() += s.count;
+            let code = match s.key.protocol() {
+                "grpc" | "grpc-web" => format!("grpc {}", s.key.code()),
+                _ => s.key.code().to_string(),
+            };
+            *codes.entry(code).or_default() += s.count;
             total += s.count;
         }
         json!({"total": total, "codes": codes})
@@ -316,6 +321,31 @@ pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grpc_codes_are_told_apart_from_http_ones() {
+        let m = Metrics::new(weir_observe::MetricsConfig::default(), &["web".into()]);
+        let set = m.entrypoint(0).map(|e| e.series().clone());
+        let Some(set) = set else {
+            panic!("no entrypoint")
+        };
+        let grpc = weir_observe::labels::protocol_index(&{
+            let mut h = http::HeaderMap::new();
+            h.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/grpc"),
+            );
+            h
+        });
+        let d = std::time::Duration::ZERO;
+        set.record(weir_observe::labels::SeriesKey::new(5, 2, grpc), d, 0, 0);
+        set.record(weir_observe::labels::SeriesKey::new(200, 0, 0), d, 0, 0);
+        let t = traffic(Some(&m));
+        assert_eq!(
+            t["entrypoints"]["web"]["codes"],
+            json!({"200": 1, "grpc 5": 1})
+        );
+    }
 
     #[test]
     fn prune_keeps_meaningful_empties() {
