@@ -392,8 +392,8 @@ async fn default_prefix_and_open_connections() {
 /// A service's requests are counted around its servers, as Traefik: a request a
 /// middleware answered (basicAuth's 401) counts on the router but on no service, a
 /// weighted service's requests count on the load balancer that answered them, every
-/// attempt of a retried request counts, and a failure the errors middleware replaced
-/// counts on its service beside the page on the page's.
+/// attempt of a retried request counts, a failure the errors middleware replaced counts
+/// on its service beside the page on the page's, and a mirror's answer on the mirror's.
 #[tokio::test]
 async fn services_count_what_their_servers_answer() {
     let a = server::serve_fn(|_req| async { server::response(200, "x") })
@@ -426,6 +426,10 @@ async fn services_count_what_their_servers_answer() {
       rule: Host(`err.test`)
       middlewares: [pages]
       service: bad
+    rmirror:
+      entryPoints: [web]
+      rule: Host(`mirror.test`)
+      service: m
   middlewares:
     auth:
       basicAuth:
@@ -439,6 +443,12 @@ async fn services_count_what_their_servers_answer() {
         service: sa
         query: /
   services:
+    m:
+      mirroring:
+        service: sa
+        mirrors:
+          - name: bad
+            percent: 100
     w:
       weighted:
         services:
@@ -481,6 +491,7 @@ async fn services_count_what_their_servers_answer() {
     assert_eq!(status("auth.test").await, 401);
     assert_eq!(status("retry.test").await, 502);
     assert_eq!(status("err.test").await, 503);
+    assert_eq!(status("mirror.test").await, 200);
     let service = |s: &[prom::Sample], name: &str, code: &str| {
         find(
             s,
@@ -492,9 +503,9 @@ async fn services_count_what_their_servers_answer() {
     let mut s = Vec::new();
     util::wait_until(Duration::from_secs(5), async || {
         s = scrape(metrics).await;
-        service(&s, "sa@file", "200") == 3.0
+        service(&s, "sa@file", "200") == 4.0
             && service(&s, "dead@file", "502") == 3.0
-            && service(&s, "bad@file", "503") == 1.0
+            && service(&s, "bad@file", "503") == 2.0
             && find(
                 &s,
                 "weir_router_requests_total",
@@ -509,11 +520,12 @@ async fn services_count_what_their_servers_answer() {
         .filter(|x| x.name == "weir_service_requests_total")
         .map(|x| format!("{:?}", x.labels))
         .collect();
-    // sa (weighted and the error page), dead, bad: no series for w, none with code 401.
+    // sa (weighted, the error page, mirroring's main), dead, bad (errors' failure and the
+    // mirror): no series for w or m, none with code 401.
     assert_eq!(services.len(), 3, "{services:?}");
     assert!(
         !services
             .iter()
-            .any(|l| l.contains("w@file") || l.contains("401"))
+            .any(|l| l.contains("\"w@file\"") || l.contains("\"m@file\"") || l.contains("401"))
     );
 }
