@@ -228,9 +228,9 @@ impl Probe {
     /// the access log's `RequestContentSize` are what was read, as Traefik counts them,
     /// not what `Content-Length` announced (0 for a body nobody read).
     pub fn count_request_body<B>(&mut self, body: B) -> CountedBody<B> {
-        let count = Arc::new(AtomicU64::new(0));
-        self.request_body = Some(count.clone());
-        CountedBody { inner: body, count }
+        let (body, count) = CountedBody::new(body);
+        self.request_body = Some(count);
+        body
     }
 
     /// Wraps the response so the request is recorded when its body is done.
@@ -465,11 +465,25 @@ fn record(
 }
 
 pin_project_lite::pin_project! {
-    /// A request body that counts the bytes read from it ([`Probe::count_request_body`]).
+    /// A body that counts the data bytes read from it: a request's
+    /// ([`Probe::count_request_body`]), or a response's before compress re-encodes it
+    /// ([`OriginBytes`]).
     pub struct CountedBody<B> {
         #[pin]
         inner: B,
         count: Arc<AtomicU64>,
+    }
+}
+
+impl<B> CountedBody<B> {
+    /// Wraps `body`; the counter grows as it is read.
+    pub fn new(body: B) -> (CountedBody<B>, Arc<AtomicU64>) {
+        let count = Arc::new(AtomicU64::new(0));
+        let counted = CountedBody {
+            inner: body,
+            count: count.clone(),
+        };
+        (counted, count)
     }
 }
 

@@ -1,8 +1,6 @@
 //! `compress`: gzip, brotli or zstd responses, streamed chunk by chunk.
 
 use std::pin::Pin;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, ready};
 
 use async_compression::Level;
@@ -231,13 +229,12 @@ impl Middleware for Compress {
                 Coding::Zstd => Encoder::Zstd(ZstdEncoder::new(Vec::new())),
             };
             // The access log's OriginContentSize: what came in, before compression.
-            let origin = weir_observe::OriginBytes::default();
-            parts.extensions.insert(origin.clone());
+            let (inner, origin) = weir_observe::CountedBody::new(inner);
+            parts.extensions.insert(weir_observe::OriginBytes(origin));
             let body = CompressBody {
                 inner,
                 encoder: Some(encoder),
                 trailers: None,
-                origin: origin.0,
             };
             Response::from_parts(parts, body::boxed(body))
         })
@@ -288,12 +285,10 @@ impl Encoder {
 pin_project_lite::pin_project! {
     struct CompressBody {
         #[pin]
-        inner: Body,
+        inner: weir_observe::CountedBody<Body>,
         encoder: Option<Encoder>,
         // The upstream's trailers (gRPC status...), sent after the compressed data.
         trailers: Option<HeaderMap>,
-        // Bytes read from the inner body.
-        origin: Arc<AtomicU64>,
     }
 }
 
@@ -312,10 +307,7 @@ impl http_body::Body for CompressBody {
             };
             let out = match ready!(this.inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
-                    Ok(data) => {
-                        this.origin.fetch_add(data.len() as u64, Ordering::Relaxed);
-                        encoder.chunk(&data)
-                    }
+                    Ok(data) => encoder.chunk(&data),
                     // Trailers end the body: the compressed stream ends, then they follow.
                     Err(frame) => {
                         *this.trailers = frame.into_trailers().ok();
@@ -377,16 +369,15 @@ mod tests {
         let inner = body::boxed(http_body_util::StreamBody::new(futures_util::stream::iter(
             frames,
         )));
-        let origin = Arc::new(AtomicU64::new(0));
+        let (inner, origin) = weir_observe::CountedBody::new(inner);
         let compressed = CompressBody {
             inner,
             encoder: Some(Encoder::Gzip(GzipEncoder::new(Vec::new()))),
             trailers: None,
-            origin: origin.clone(),
         };
         let collected = compressed.collect().await.unwrap();
         assert_eq!(
-            origin.load(Ordering::Relaxed),
+            origin.load(std::sync::atomic::Ordering::Relaxed),
             11,
             "the bytes read, before compression"
         );
