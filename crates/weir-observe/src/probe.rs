@@ -153,7 +153,6 @@ impl Observer {
             request_body: None,
             entrypoint: index,
             route: None,
-            router: None,
             tls: peer.tls,
             header_values,
             capture: self
@@ -211,7 +210,6 @@ pub struct Probe {
     request_body: Option<Arc<AtomicU64>>,
     entrypoint: usize,
     route: Option<Arc<RouteHandles>>,
-    router: Option<Arc<str>>,
     tls: Option<TlsLabel>,
     header_values: Option<Box<[Box<str>]>>,
     capture: Option<Box<Record>>,
@@ -220,7 +218,9 @@ pub struct Probe {
 impl Probe {
     /// The request was routed to `router` with `handles`.
     pub fn routed(&mut self, router: &Arc<str>, handles: &Arc<RouteHandles>) {
-        self.router = Some(router.clone());
+        if let Some(line) = &mut self.capture {
+            line.router = Some(router.clone());
+        }
         self.route = Some(handles.clone());
     }
 
@@ -234,7 +234,7 @@ impl Probe {
     }
 
     /// Wraps the response so the request is recorded when its body is done.
-    pub fn finish<B>(self, mut resp: Response<B>) -> Response<Metered<B>> {
+    pub fn finish<B>(mut self, mut resp: Response<B>) -> Response<Metered<B>> {
         let status = resp.status().as_u16();
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
@@ -247,22 +247,19 @@ impl Probe {
                     .access
                     .as_ref()
                     .is_some_and(|a| a.settings().add_internals));
-        let log_headers = match &self.observer.access {
-            Some(logger) if log => Some(logger.response_headers(resp.headers())),
-            _ => None,
-        };
         // Taken, not cloned: nothing after the probe reads it.
         let origin = resp.extensions_mut().remove::<Origin>();
-        // Read by the access log only.
-        let (username, origin_bytes) = if log {
-            let ext = resp.extensions();
-            (
-                ext.get::<ClientUsername>().map(|u| u.0.clone()),
-                ext.get::<OriginBytes>().map(|o| o.0.clone()),
-            )
-        } else {
-            (None, None)
-        };
+        // The line keeps what only the response head has; a request not logged drops it.
+        let mut origin_bytes = None;
+        match (&mut self.capture, &self.observer.access) {
+            (Some(line), Some(logger)) if log => {
+                line.response_headers = logger.response_headers(resp.headers());
+                let ext = resp.extensions();
+                line.username = ext.get::<ClientUsername>().map(|u| u.0.clone());
+                origin_bytes = ext.get::<OriginBytes>().map(|o| o.0.clone());
+            }
+            _ => self.capture = None,
+        }
         // gRPC's code label is its status, from the headers of a trailers-only response or
         // (see Metered) the trailers; Unknown (2) when there is none, as Traefik.
         let grpc_status =
@@ -274,8 +271,6 @@ impl Probe {
             grpc_status,
             origin,
             retries,
-            username,
-            log_headers,
             origin_bytes,
             bytes: 0,
         };
@@ -297,9 +292,7 @@ struct Done {
     grpc_status: Option<u16>,
     origin: Option<Origin>,
     retries: u32,
-    username: Option<Arc<str>>,
-    /// The response headers the access log keeps; `None` when the request is not logged.
-    log_headers: Option<Vec<(String, String)>>,
+    /// The body's size before compress re-encoded it, for a logged line.
     origin_bytes: Option<Arc<AtomicU64>>,
     bytes: u64,
 }
@@ -352,19 +345,14 @@ impl Done {
                 }
             }
         }
-        if let (Some(headers), Some(mut line), Some(logger)) =
-            (self.log_headers, p.capture, p.observer.access.as_ref())
-        {
+        // The probe keeps a line only for a request that is logged.
+        if let (Some(mut line), Some(logger)) = (p.capture, p.observer.access.as_ref()) {
             // Counted before the filters, like Traefik's RequestCount.
             line.count = p.observer.requests.fetch_add(1, Ordering::Relaxed) + 1;
             line.content_length = request_bytes;
             line.duration = elapsed;
-            line.router = p.router;
             if let Some(origin) = self.origin {
-                if let (Some(headers), Some(logger)) = (&origin.headers, p.observer.access.as_ref())
-                {
-                    line.origin_headers = logger.response_headers(headers);
-                }
+                line.origin_headers = origin.headers;
                 line.service = Some(origin.service.name.clone());
                 line.origin_status = Some(origin.status);
                 // Time spent before the load balancer forwarded: routing and middlewares.
@@ -375,8 +363,6 @@ impl Done {
             line.size = self.bytes;
             line.origin_size = self.origin_bytes.map(|o| o.load(Ordering::Relaxed));
             line.retries = self.retries;
-            line.username = self.username;
-            line.response_headers = headers;
             logger.log(line);
         }
     }

@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use http::Version;
 
@@ -33,10 +34,12 @@ pub(crate) struct Formatter {
 
 impl Formatter {
     /// Appends `r` as one line (with the newline) to `out`.
-    pub(crate) fn line(&mut self, s: &Settings, r: &Record, out: &mut Vec<u8>) {
+    /// Appends `r`, which arrived at wall-clock time `start`, as one line (with the
+    /// newline) to `out`.
+    pub(crate) fn line(&mut self, s: &Settings, r: &Record, start: SystemTime, out: &mut Vec<u8>) {
         match s.format {
-            Format::Json => self.json(s, r, out),
-            Format::Common | Format::GenericClf => clf(s, r, out, &mut self.clock),
+            Format::Json => self.json(s, r, start, out),
+            Format::Common | Format::GenericClf => clf(s, r, start, out, &mut self.clock),
         }
         out.push(b'\n');
     }
@@ -74,7 +77,7 @@ fn push_header(out: &mut Vec<u8>, mode: HeaderMode, v: &[u8]) {
 
 /// Traefik's common log format: `host - user [time] "method path proto" status size
 /// "referer" "agent"`, then (not for genericCLF) `count "router" "url" durationms`.
-fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
+fn clf(s: &Settings, r: &Record, start: SystemTime, out: &mut Vec<u8>, clock: &mut Clock) {
     let keep = |f: Field| s.fields.has(f);
     let dash = |out: &mut Vec<u8>, ok: bool, write: &dyn Fn(&mut Vec<u8>)| {
         if ok { write(out) } else { out.push(b'-') }
@@ -94,7 +97,7 @@ fn clf(s: &Settings, r: &Record, out: &mut Vec<u8>, clock: &mut Clock) {
     out.extend_from_slice(b" [");
     // Traefik prints StartLocal when StartUTC is dropped (weir's local time is UTC).
     if keep(Field::StartUTC) || keep(Field::StartLocal) {
-        clock.write_clf(out, r.start);
+        clock.write_clf(out, start);
     } else {
         out.push(b'-');
     }
@@ -211,14 +214,10 @@ impl Object<'_> {
         }
     }
 
-    /// Logged headers as `"prefix_Name":"value",`, in byte order of their names.
+    /// Logged headers as `"prefix_Name":"value",`, given in byte order of their names
+    /// ([`Settings::headers`]).
     fn headers(&mut self, prefix: &str, headers: &[(String, String)]) {
-        if headers.is_empty() {
-            return;
-        }
-        let mut sorted: Vec<&(String, String)> = headers.iter().collect();
-        sorted.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        for (name, value) in sorted {
+        for (name, value) in headers {
             self.out.push(b'"');
             self.out.extend_from_slice(prefix.as_bytes());
             push_json_inner(self.out, name.as_bytes());
@@ -233,7 +232,7 @@ impl Formatter {
     /// One JSON object per line with the keys in byte order, as Traefik (Go's JSON of a
     /// map) writes them: the fields in [`Field`]'s declared order, with the `downstream_`
     /// headers before `entryPointName` and the `request_` headers between `msg` and `time`.
-    fn json(&mut self, s: &Settings, r: &Record, out: &mut Vec<u8>) {
+    fn json(&mut self, s: &Settings, r: &Record, start: SystemTime, out: &mut Vec<u8>) {
         let (host, port) = split_host_port(r.text.host());
         let path = r.text.path();
         // Token characters only: nothing to escape.
@@ -241,7 +240,7 @@ impl Formatter {
         let protocol = proto(r.version).as_bytes();
         let tls = r.tls.map(|t| crate::TlsLabel::labels(t.index()));
         self.start.clear();
-        self.clock.write_rfc3339(&mut self.start, r.start, true);
+        self.clock.write_rfc3339(&mut self.start, start, true);
         out.push(b'{');
         let mut o = Object { out, settings: s };
         let ip = r.client.ip();
@@ -344,9 +343,9 @@ impl Formatter {
         });
         o.out.extend_from_slice(route);
         // Traefik's StartLocal is in the process's time zone; weir logs in UTC.
-        let start = self.start.as_slice();
-        o.plain(Field::StartLocal, |b| b.extend_from_slice(start));
-        o.plain(Field::StartUTC, |b| b.extend_from_slice(start));
+        let start_text = self.start.as_slice();
+        o.plain(Field::StartLocal, |b| b.extend_from_slice(start_text));
+        o.plain(Field::StartUTC, |b| b.extend_from_slice(start_text));
         if let Some((version, cipher)) = tls {
             o.str(Field::TLSCipher, cipher.as_bytes());
             if let Some(subject) = &r.tls_client_subject {
@@ -364,12 +363,14 @@ impl Formatter {
         });
         o.out.extend_from_slice(entrypoint);
         o.out.extend_from_slice(br#""level":"info","msg":"","#);
-        o.headers("origin_", &r.origin_headers);
+        if let Some(origin) = &r.origin_headers {
+            o.headers("origin_", &s.headers(origin));
+        }
         o.headers("request_", &r.request_headers);
         // The time the line was logged: when the response ended, to the second, as
         // logrus's default RFC 3339 timestamp.
         o.out.extend_from_slice(br#""time":""#);
-        self.clock.write_rfc3339(o.out, r.start + r.duration, false);
+        self.clock.write_rfc3339(o.out, start + r.duration, false);
         o.out.extend_from_slice(b"\"}");
     }
 }
@@ -408,9 +409,18 @@ mod tests {
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
 
+    /// When the test record arrived: 2006-01-02T15:04:05Z.
+    fn start() -> std::time::SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_136_214_245)
+    }
+
     fn record() -> Record {
+        let mut origin = http::HeaderMap::new();
+        origin.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/html"),
+        );
         Record {
-            start: UNIX_EPOCH + Duration::from_secs(1_136_214_245),
             arrived: std::time::Instant::now(),
             client: "10.0.0.7:51234".parse().unwrap(),
             method: http::Method::GET,
@@ -434,13 +444,13 @@ mod tests {
             retries: 0,
             username: None,
             response_headers: vec![("Content-Type".into(), "text/plain".into())],
-            origin_headers: vec![("Content-Type".into(), "text/html".into())],
+            origin_headers: Some(Box::new(origin)),
         }
     }
 
     fn text(s: &Settings, r: &Record) -> String {
         let mut out = Vec::new();
-        Formatter::default().line(s, r, &mut out);
+        Formatter::default().line(s, r, start(), &mut out);
         String::from_utf8(out).unwrap()
     }
 
@@ -495,6 +505,8 @@ mod tests {
             ..Default::default()
         };
         c.fields.names.insert("ClientPort".into(), "drop".into());
+        // The origin's headers are filtered when the line is written.
+        c.fields.headers.default_mode = "keep".into();
         let (s, _) = Settings::from_static(&c);
         let out = text(&s, &record());
         let v: Value = serde_json::from_str(out.trim()).unwrap();
@@ -568,7 +580,7 @@ mod tests {
             r.client = client.parse().unwrap();
             r.router = Some(Arc::from(router));
             let mut out = Vec::new();
-            f.line(&s, &r, &mut out);
+            f.line(&s, &r, start(), &mut out);
             let v: Value = serde_json::from_slice(&out).unwrap();
             seen.push(format!(
                 "{} {} {}",

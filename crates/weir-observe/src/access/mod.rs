@@ -12,7 +12,7 @@ mod writer;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Method, Version};
 use weir_config::static_config::AccessLog as AccessLogConfig;
@@ -238,7 +238,8 @@ impl Settings {
             || self.min_duration.is_some_and(|m| duration > m)
     }
 
-    /// The headers of `map` as logged (name, value), per the header modes.
+    /// The headers of `map` as logged (name, value), per the header modes, in the byte
+    /// order of their names.
     #[inline]
     fn headers(&self, map: &HeaderMap) -> Vec<(String, String)> {
         if !self.wants_headers {
@@ -262,6 +263,8 @@ impl Settings {
             };
             out.push((canonical_header(name.as_str()), value));
         }
+        // In the byte order of their names, as the JSON line writes them.
+        out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         out
     }
 }
@@ -353,9 +356,8 @@ impl RequestText {
 /// the writer.
 #[derive(Debug)]
 pub struct Record {
-    /// When the request arrived, on the wall clock: set by the writer from `arrived`
-    /// (one clock read per batch instead of one per request).
-    pub(crate) start: SystemTime,
+    /// When the request arrived; the writer turns it into wall-clock time (one clock read
+    /// per batch instead of one per request).
     pub(crate) arrived: Instant,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
@@ -382,8 +384,9 @@ pub struct Record {
     pub(crate) retries: u32,
     pub(crate) username: Option<Arc<str>>,
     pub(crate) response_headers: Vec<(String, String)>,
-    /// The server's response headers as logged (`origin_<Name>`).
-    pub(crate) origin_headers: Vec<(String, String)>,
+    /// The server's response headers (`origin_<Name>`), kept by the load balancer only
+    /// when headers are logged; filtered and printed by the writer.
+    pub(crate) origin_headers: Option<Box<HeaderMap>>,
 }
 
 /// The access logger the entrypoints share.
@@ -446,7 +449,6 @@ impl AccessLogger {
         });
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
         Box::new(Record {
-            start: SystemTime::UNIX_EPOCH,
             arrived,
             client: peer.addr,
             method: parts.method.clone(),
@@ -477,7 +479,7 @@ impl AccessLogger {
             retries: 0,
             username: None,
             response_headers: Vec::new(),
-            origin_headers: Vec::new(),
+            origin_headers: None,
         })
     }
 

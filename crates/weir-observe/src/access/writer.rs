@@ -143,9 +143,8 @@ fn run(
         // Drain what is queued, writing in large pieces of whole lines.
         let closed = loop {
             match rx.try_recv() {
-                Ok(mut record) => {
-                    record.start = clock.at(record.arrived);
-                    formatter.line(settings, &record, &mut buf);
+                Ok(record) => {
+                    formatter.line(settings, &record, clock.at(record.arrived), &mut buf);
                     if buf.len() >= WRITE_AT {
                         write(&mut out, &mut buf);
                     }
