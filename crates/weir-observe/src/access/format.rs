@@ -1,7 +1,6 @@
 //! Formatting a [`Record`] as Traefik does, into the writer's byte buffer.
 
 use std::io::Write as _;
-use std::ops::Range;
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -180,27 +179,10 @@ impl Object<'_> {
 
     #[inline(always)]
     fn num(&mut self, field: Field, v: u64) {
-        self.num_again(field, v, None);
-    }
-
-    /// Writes number `v`, copying its digits from `written` (where the same number is
-    /// already in the line) when given; returns where its digits are.
-    #[inline(always)]
-    fn num_again(
-        &mut self,
-        field: Field,
-        v: u64,
-        written: Option<Range<usize>>,
-    ) -> Option<Range<usize>> {
-        let out = self.key(field)?;
-        let start = out.len();
-        match written {
-            Some(r) => out.extend_from_within(r),
-            None => push_u64(out, v),
+        if let Some(out) = self.key(field) {
+            push_u64(out, v);
+            out.push(b',');
         }
-        let digits = start..out.len();
-        out.push(b',');
-        Some(digits)
     }
 
     /// A string value known to need no escaping (digits, addresses, times), written by
@@ -245,8 +227,6 @@ impl Formatter {
         let mut o = Object { out, settings: s };
         let ip = r.client.ip();
         let client = self.memo.client(ip, |b| push_ip(b, ip));
-        // The port's digits, written once and copied.
-        let mut client_port = None;
         o.plain(Field::ClientAddr, |b| {
             if ip.is_ipv6() {
                 b.push(b'[');
@@ -256,18 +236,13 @@ impl Formatter {
                 b.extend_from_slice(client);
             }
             b.push(b':');
-            let start = b.len();
             push_u64(b, r.client.port().into());
-            client_port = Some(start..b.len());
         });
         match r.text.forwarded_for() {
             [] => o.plain(Field::ClientHost, |b| b.extend_from_slice(client)),
             forwarded => o.str(Field::ClientHost, forwarded),
         }
-        o.plain(Field::ClientPort, |b| match client_port {
-            Some(digits) => b.extend_from_within(digits),
-            None => push_u64(b, r.client.port().into()),
-        });
+        o.plain(Field::ClientPort, |b| push_u64(b, r.client.port().into()));
         match &r.username {
             Some(user) => o.str(Field::ClientUsername, user.as_bytes()),
             None => o.plain(Field::ClientUsername, |b| b.push(b'-')),
@@ -275,7 +250,7 @@ impl Formatter {
         o.num(Field::DownstreamContentSize, r.size);
         o.num(Field::DownstreamStatus, r.status.into());
         let nanos = u64::try_from(r.duration.as_nanos()).unwrap_or(u64::MAX);
-        let duration = o.num_again(Field::Duration, nanos, None);
+        o.num(Field::Duration, nanos);
         // As Traefik: the origin fields are 0 when weir answered itself; the origin's size
         // is the body before compress re-encoded it.
         let origin_size = match r.origin_status {
@@ -299,11 +274,7 @@ impl Formatter {
             None => r.duration,
         };
         let overhead_nanos = u64::try_from(overhead.as_nanos()).unwrap_or(u64::MAX);
-        if overhead.is_zero() {
-            o.num_again(Field::OriginDuration, nanos, duration);
-        } else {
-            o.num(Field::OriginDuration, nanos - overhead_nanos.min(nanos));
-        }
+        o.num(Field::OriginDuration, nanos.saturating_sub(overhead_nanos));
         o.num(Field::OriginStatus, r.origin_status.unwrap_or(0).into());
         o.num(Field::Overhead, overhead_nanos);
         o.str(Field::RequestAddr, r.text.host());

@@ -52,7 +52,7 @@ impl RouteKey<'_> {
 /// Memos of one writer thread.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
-    routes: Vec<(OwnedRoute, Vec<u8>)>,
+    routes: [(OwnedRoute, Vec<u8>); ROUTE_SLOTS],
     entrypoint: (Option<Arc<str>>, Vec<u8>),
     client: (Option<IpAddr>, Vec<u8>),
 }
@@ -60,13 +60,8 @@ pub(crate) struct Memo {
 impl Memo {
     /// The route's piece, rendered by `render` when not kept.
     pub(crate) fn route(&mut self, key: RouteKey<'_>, render: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
-        if self.routes.is_empty() {
-            self.routes.resize_with(ROUTE_SLOTS, Default::default);
-        }
-        let i = key.slot();
-        let Some(slot) = self.routes.get_mut(i) else {
-            return &[];
-        };
+        // `slot()` is below ROUTE_SLOTS.
+        let slot = &mut self.routes[key.slot()];
         if !key.same(&slot.0) || slot.1.is_empty() {
             slot.0 = key.owned();
             slot.1.clear();

@@ -167,6 +167,11 @@ impl Settings {
             .collect();
         let wants_headers = header_default != HeaderMode::Drop
             || header_modes.iter().any(|(_, m)| *m != HeaderMode::Drop);
+        let clf = |name| match format {
+            Format::Json => HeaderMode::Drop,
+            Format::Common | Format::GenericClf => mode_for(header_default, &header_modes, name),
+        };
+        let (clf_referer, clf_user_agent) = (clf("Referer"), clf("User-Agent"));
         let settings = Settings {
             file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
             format,
@@ -182,18 +187,8 @@ impl Settings {
             header_default,
             header_modes,
             wants_headers,
-            clf_referer: HeaderMode::Drop,
-            clf_user_agent: HeaderMode::Drop,
-        };
-        let clf = |name| match settings.format {
-            Format::Json => HeaderMode::Drop,
-            Format::Common | Format::GenericClf => settings.header_mode(name),
-        };
-        let (clf_referer, clf_user_agent) = (clf("Referer"), clf("User-Agent"));
-        let settings = Settings {
             clf_referer,
             clf_user_agent,
-            ..settings
         };
         (settings, warnings)
     }
@@ -201,25 +196,7 @@ impl Settings {
     /// The mode of header `name`. Authorization, Proxy-Authorization and Cookie are
     /// redacted unless named explicitly: a `keep` default must not leak credentials.
     pub fn header_mode(&self, name: &str) -> HeaderMode {
-        if let Some((_, m)) = self
-            .header_modes
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        {
-            return *m;
-        }
-        let sensitive = [
-            "authorization",
-            "proxy-authorization",
-            "cookie",
-            "set-cookie",
-        ]
-        .iter()
-        .any(|s| s.eq_ignore_ascii_case(name));
-        match self.header_default {
-            HeaderMode::Keep if sensitive => HeaderMode::Redact,
-            m => m,
-        }
+        mode_for(self.header_default, &self.header_modes, name)
     }
 
     /// Whether any header is written (then load balancers keep the server's headers).
@@ -266,6 +243,25 @@ impl Settings {
         // In the byte order of their names, as the JSON line writes them.
         out.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         out
+    }
+}
+
+/// [`Settings::header_mode`] from the default and the named modes.
+fn mode_for(default: HeaderMode, modes: &[(String, HeaderMode)], name: &str) -> HeaderMode {
+    if let Some((_, m)) = modes.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)) {
+        return *m;
+    }
+    let sensitive = [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+    ]
+    .iter()
+    .any(|s| s.eq_ignore_ascii_case(name));
+    match default {
+        HeaderMode::Keep if sensitive => HeaderMode::Redact,
+        m => m,
     }
 }
 
