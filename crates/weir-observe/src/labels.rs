@@ -1,7 +1,6 @@
 //! Label values as Traefik computes them: method and protocol of a request, packed into a
 //! small key so a series is found without hashing strings.
 
-use http::header::{ACCEPT, CONNECTION, CONTENT_TYPE, UPGRADE};
 use http::{HeaderMap, Method};
 
 /// Methods with their own label value; anything else is `EXTENSION_METHOD`, which keeps
@@ -21,6 +20,13 @@ const METHODS: [&str; 10] = [
 
 /// The `protocol` label values.
 const PROTOCOLS: [&str; 5] = ["http", "websocket", "sse", "grpc", "grpc-web"];
+
+/// Protocol indices into the label table.
+pub(crate) const HTTP: u8 = 0;
+pub(crate) const WEBSOCKET: u8 = 1;
+pub(crate) const SSE: u8 = 2;
+pub(crate) const GRPC: u8 = 3;
+pub(crate) const GRPC_WEB: u8 = 4;
 
 /// Index of `method` in the method label table.
 pub fn method_index(method: &Method) -> u8 {
@@ -51,46 +57,17 @@ pub fn method_label(index: u8) -> &'static str {
 /// lists `text/event-stream`, `grpc-web` and `grpc` by the `Content-Type` prefix, else
 /// `http`.
 pub fn protocol_index(headers: &HeaderMap) -> u8 {
-    let value = |name| {
-        headers
-            .get(name)
-            .map_or(&[][..], |v: &http::HeaderValue| v.as_bytes())
-    };
-    protocol_of(
-        value(CONNECTION),
-        value(UPGRADE),
-        value(CONTENT_TYPE),
-        value(ACCEPT),
-    )
+    crate::scan::RequestHeaders::scan(headers).protocol()
 }
 
-/// [`protocol_index`] from the first `Connection`, `Upgrade`, `Content-Type` and `Accept`
-/// values (empty when absent).
-pub(crate) fn protocol_of(
-    connection: &[u8],
-    upgrade: &[u8],
-    content_type: &[u8],
-    accept: &[u8],
-) -> u8 {
-    if lists(upgrade, b"websocket") && lists(connection, b"upgrade") {
-        return 1;
-    }
-    if lists(accept, b"text/event-stream") {
-        return 2;
-    }
-    // Go's strings.HasPrefix: case matters.
-    if content_type.starts_with(b"application/grpc-web") {
-        return 4;
-    }
-    if content_type.starts_with(b"application/grpc") {
-        return 3;
-    }
-    0
+/// Whether protocol index `protocol` is `grpc` or `grpc-web`.
+pub fn is_grpc(protocol: u8) -> bool {
+    matches!(protocol, GRPC | GRPC_WEB)
 }
 
 /// Whether comma-separated `value` has an item equal to `token`, ignoring case and
 /// surrounding spaces.
-fn lists(value: &[u8], token: &[u8]) -> bool {
+pub(crate) fn lists(value: &[u8], token: &[u8]) -> bool {
     // Most requests: the header is absent, shorter than the token, or one item.
     if value.len() < token.len() {
         return false;
@@ -150,6 +127,7 @@ pub fn escape(value: &str, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::header::{ACCEPT, CONNECTION, CONTENT_TYPE, UPGRADE};
 
     #[test]
     fn key_round_trips() {

@@ -14,7 +14,7 @@ use http::Response;
 use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Record};
-use crate::labels::{SeriesKey, method_index, protocol_of};
+use crate::labels::{SeriesKey, is_grpc, method_index};
 use crate::metrics::{Metrics, RouteHandles, ServiceHandle};
 use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
@@ -144,12 +144,7 @@ impl Observer {
             observer: self.clone(),
             start,
             method: method_index(&parts.method),
-            protocol: protocol_of(
-                found.connection,
-                found.upgrade,
-                found.content_type,
-                found.accept,
-            ),
+            protocol: found.protocol(),
             request_body: None,
             entrypoint: index,
             route: None,
@@ -412,11 +407,6 @@ pub fn count_discarded<B>(resp: &Response<B>, request: RequestLabels, started: I
 
 /// gRPC's Unknown status, the code label of a gRPC response without `grpc-status`.
 const GRPC_UNKNOWN: u16 = 2;
-
-/// Whether protocol index `protocol` is `grpc` or `grpc-web`.
-fn is_grpc(protocol: u8) -> bool {
-    matches!(crate::labels::protocol_label(protocol), "grpc" | "grpc-web")
-}
 
 /// gRPC's highest status code (Unauthenticated).
 const GRPC_MAX: u16 = 16;

@@ -50,6 +50,27 @@ impl<'a> RequestHeaders<'a> {
     }
 }
 
+impl RequestHeaders<'_> {
+    /// The protocol label's index ([`crate::labels::protocol_index`]).
+    pub(crate) fn protocol(&self) -> u8 {
+        use crate::labels::{GRPC, GRPC_WEB, HTTP, SSE, WEBSOCKET, lists};
+        if lists(self.upgrade, b"websocket") && lists(self.connection, b"upgrade") {
+            return WEBSOCKET;
+        }
+        if lists(self.accept, b"text/event-stream") {
+            return SSE;
+        }
+        // Go's strings.HasPrefix: case matters.
+        if self.content_type.starts_with(b"application/grpc-web") {
+            return GRPC_WEB;
+        }
+        if self.content_type.starts_with(b"application/grpc") {
+            return GRPC;
+        }
+        HTTP
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
