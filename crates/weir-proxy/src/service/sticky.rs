@@ -189,19 +189,18 @@ fn sha1(data: &[u8]) -> [u8; 20] {
 mod tests {
     use super::*;
 
-    fn hex(b: &[u8]) -> String {
-        crate::hex::lower(b)
-    }
-
     #[test]
     fn sha1_vectors() {
-        assert_eq!(hex(&sha1(b"")), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
         assert_eq!(
-            hex(&sha1(b"abc")),
+            crate::hex::lower(&sha1(b"")),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!(
+            crate::hex::lower(&sha1(b"abc")),
             "a9993e364706816aba3e25717850c26c9cd0d89d"
         );
         assert_eq!(
-            hex(&sha1(
+            crate::hex::lower(&sha1(
                 b"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"
             )),
             "84983e441c3bd26ebaae4aa1f95129e5e54670f1"
@@ -213,7 +212,7 @@ mod tests {
         let name = default_cookie_name("whoami@file");
         assert_eq!(name.len(), 6);
         assert!(name.starts_with('_'));
-        let digest = hex(&sha1(b"_TRAEFIK_BACKEND_whoami@file"));
+        let digest = crate::hex::lower(&sha1(b"_TRAEFIK_BACKEND_whoami@file"));
         assert_eq!(&name[1..], &digest[..5]);
     }
 

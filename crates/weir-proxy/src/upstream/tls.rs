@@ -110,11 +110,7 @@ pub(crate) fn server_name_override(
         .server_name
         .as_deref()
         .map(|name| {
-            let trimmed = name
-                .strip_prefix('[')
-                .and_then(|n| n.strip_suffix(']'))
-                .unwrap_or(name);
-            ServerName::try_from(trimmed.to_owned())
+            ServerName::try_from(super::target::unbracketed(name).to_owned())
                 .map_err(|_| TlsSettingsError::ServerName(name.to_owned()))
         })
         .transpose()

@@ -77,11 +77,7 @@ impl UpgradeConnector {
             let name = match &self.server_name {
                 Some(name) => name.clone(),
                 None => {
-                    let host = target.authority().host();
-                    let host = host
-                        .strip_prefix('[')
-                        .and_then(|h| h.strip_suffix(']'))
-                        .unwrap_or(host);
+                    let host = super::target::unbracketed(target.authority().host());
                     ServerName::try_from(host.to_owned()).map_err(connect_err)?
                 }
             };
