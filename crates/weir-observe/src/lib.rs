@@ -17,6 +17,6 @@ pub use metrics::{
 };
 pub use probe::{
     ClientUsername, ConnectionGuard, CountedBody, Metered, Observer, Origin, OriginBytes, Peer,
-    Probe, RequestLabels, Retries, count_discarded,
+    Probe, RequestLabels, Retries, Tracked, Wanted,
 };
 pub use tls_labels::TlsLabel;

@@ -30,13 +30,30 @@ pub struct Origin {
     pub service: Arc<ServiceHandle>,
     /// The status the server answered (before any middleware changed it).
     pub status: u16,
-    /// When the load balancer began forwarding; taken only when the access log asks
-    /// ([`Observer::wants_origin_timing`]).
+    /// When the load balancer began forwarding; taken only for an access log
+    /// ([`Wanted::log`]).
     pub started: Option<Instant>,
     /// The server's response headers before any middleware changed them (the access
     /// log's `origin_<Name>`); kept only when the log writes headers
-    /// ([`Observer::wants_origin_headers`]).
+    /// ([`Wanted::log_headers`]).
     pub headers: Option<Box<http::HeaderMap>>,
+}
+
+/// What an observed request asks of the handlers on its way (load balancers, middlewares
+/// that re-encode or discard responses); nothing at all without metrics or an access log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted {
+    /// Load balancers put an [`Origin`] in their responses.
+    pub origin: bool,
+    /// An access log is written: load balancers note when they begin forwarding (its
+    /// `OriginDuration` and `Overhead`, a clock read per request) and compress counts the
+    /// bytes it reads ([`OriginBytes`]).
+    pub log: bool,
+    /// The access log writes headers: load balancers keep the server's.
+    pub log_headers: bool,
+    /// The request's labels when its route records metrics: a response weir discards
+    /// counts on its service with them ([`count_discarded`]).
+    pub labels: Option<RequestLabels>,
 }
 
 /// How many times the retry middleware sent the request again, put in the final
@@ -77,15 +94,24 @@ pub struct Observer {
     metrics: Option<Arc<Metrics>>,
     access: Option<AccessLogger>,
     requests: AtomicU64,
+    /// What every request asks, before its labels (decided once).
+    wanted: Wanted,
 }
 
 impl Observer {
     /// An observer recording into `metrics` and logging to `access` (either may be off).
     pub fn new(metrics: Option<Arc<Metrics>>, access: Option<AccessLogger>) -> Self {
+        let wanted = Wanted {
+            origin: true,
+            log: access.is_some(),
+            log_headers: access.as_ref().is_some_and(|a| a.settings().logs_headers()),
+            labels: None,
+        };
         Observer {
             metrics,
             access,
             requests: AtomicU64::new(0),
+            wanted,
         }
     }
 
@@ -97,21 +123,6 @@ impl Observer {
     /// The access logger, if on.
     pub fn access_log(&self) -> Option<&AccessLogger> {
         self.access.as_ref()
-    }
-
-    /// Whether load balancers should note when they begin forwarding ([`Origin::started`]):
-    /// with an access log on (its `OriginDuration` and `Overhead`), since it costs a clock
-    /// read per request.
-    pub fn wants_origin_timing(&self) -> bool {
-        self.access.is_some()
-    }
-
-    /// Whether load balancers should keep the server's response headers
-    /// ([`Origin::headers`]): when the access log writes headers.
-    pub fn wants_origin_headers(&self) -> bool {
-        self.access
-            .as_ref()
-            .is_some_and(|a| a.settings().logs_headers())
     }
 
     /// Counts an open connection on entrypoint `index` until the guard drops.
@@ -217,6 +228,19 @@ impl Probe {
             line.router = Some(router.clone());
         }
         self.route = Some(handles.clone());
+    }
+
+    /// What the handlers on the request's way should do for it (call after
+    /// [`Probe::routed`]).
+    pub fn wanted(&self) -> Wanted {
+        let records = self.route.as_ref().is_some_and(|r| r.service.is_some());
+        Wanted {
+            labels: records.then_some(RequestLabels {
+                method: self.method,
+                protocol: self.protocol,
+            }),
+            ..self.observer.wanted
+        }
     }
 
     /// Counts the request body's bytes as they are read: the metrics' request bytes and
@@ -363,46 +387,57 @@ impl Done {
     }
 }
 
-/// What a request looked like, for [`count_discarded`]: its method and protocol labels.
+/// A request's method and protocol labels, as its probe found them ([`Wanted::labels`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLabels {
     method: u8,
     protocol: u8,
 }
 
-impl RequestLabels {
-    /// The labels of a request with `method` and `headers`.
-    pub fn new(method: &http::Method, headers: &http::HeaderMap) -> RequestLabels {
-        RequestLabels {
-            method: method_index(method),
-            protocol: crate::labels::protocol_index(headers),
-        }
+impl Wanted {
+    /// Starts timing a response a handler may discard, when its route records metrics
+    /// (no clock read otherwise).
+    pub fn track(&self) -> Option<Tracked> {
+        self.labels.map(|labels| Tracked {
+            labels,
+            started: Instant::now(),
+        })
     }
 }
 
-/// Counts, on the service that answered it, a response weir discards: an attempt the
-/// retry middleware tries again, a failure the errors middleware replaces by a page.
-/// Traefik counts every response its load balancers' servers give; the probe only sees
-/// the one that reaches the client. Its duration runs from `started`; its bytes are not
-/// read.
-pub fn count_discarded<B>(resp: &Response<B>, request: RequestLabels, started: Instant) {
-    let Some(origin) = resp.extensions().get::<Origin>() else {
-        return;
-    };
-    let Some(set) = &origin.service.series else {
-        return;
-    };
-    let code = if is_grpc(request.protocol) {
-        grpc_status(resp.headers()).unwrap_or(GRPC_UNKNOWN)
-    } else {
-        origin.status
-    };
-    set.record(
-        SeriesKey::new(code, request.method, request.protocol),
-        started.elapsed(),
-        0,
-        0,
-    );
+/// A response being timed that weir may discard ([`Wanted::track`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Tracked {
+    labels: RequestLabels,
+    started: Instant,
+}
+
+impl Tracked {
+    /// Counts `resp`, which weir discards (an attempt the retry middleware tries again, a
+    /// failure the errors middleware replaces by a page, a mirror's answer), on the
+    /// service that answered it: Traefik counts every response its load balancers'
+    /// servers give, the probe only sees the one that reaches the client. Its bytes are
+    /// not read.
+    pub fn count_discarded<B>(self, resp: &Response<B>) {
+        let Some(origin) = resp.extensions().get::<Origin>() else {
+            return;
+        };
+        let Some(set) = &origin.service.series else {
+            return;
+        };
+        let RequestLabels { method, protocol } = self.labels;
+        let code = if is_grpc(protocol) {
+            grpc_status(resp.headers()).unwrap_or(GRPC_UNKNOWN)
+        } else {
+            origin.status
+        };
+        set.record(
+            SeriesKey::new(code, method, protocol),
+            self.started.elapsed(),
+            0,
+            0,
+        );
+    }
 }
 
 /// gRPC's Unknown status, the code label of a gRPC response without `grpc-status`.

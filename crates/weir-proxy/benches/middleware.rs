@@ -44,8 +44,7 @@ fn chain(c: &mut Criterion) {
         entrypoint: "web".into(),
         tls: false,
         router: None,
-        origin_timing: false,
-        origin_headers: false,
+        observe: weir_observe::Wanted::default(),
     };
     let headers = Headers {
         custom_request_headers: BTreeMap::from([("X-Script-Name".into(), "bench".into())]),

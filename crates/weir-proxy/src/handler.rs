@@ -44,10 +44,6 @@ pub struct RequestContext {
     pub tls: bool,
     /// The router that matched, once routing is done.
     pub router: Option<Arc<str>>,
-    /// Load balancers note when they begin forwarding (for the access log's
-    /// `OriginDuration`), which costs a clock read: only when a log is written.
-    pub origin_timing: bool,
-    /// Load balancers keep the server's response headers (the access log's
-    /// `origin_<Name>`): only when the log writes headers.
-    pub origin_headers: bool,
+    /// What metrics and the access log ask of the handlers (nothing when both are off).
+    pub observe: weir_observe::Wanted,
 }

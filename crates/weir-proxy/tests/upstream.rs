@@ -36,8 +36,7 @@ fn cx() -> RequestContext {
         entrypoint: Arc::from("web"),
         tls: false,
         router: None,
-        origin_timing: false,
-        origin_headers: false,
+        observe: weir_observe::Wanted::default(),
     }
 }
 

@@ -135,7 +135,7 @@ pub struct RouteHandles {
 /// series its requests count in. As Traefik counts a service's requests around its
 /// servers, a request counts in the service whose server answered it (the load balancer
 /// under a weighted or failover service), and not at all when a middleware answered.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ServiceHandle {
     /// The qualified service name (the access log's `ServiceName`).
     pub name: Arc<str>,

@@ -147,29 +147,28 @@ async fn dispatch(
         entrypoint: settings.name.clone(),
         tls: conn.tls.is_some(),
         router: Some(route.name.clone()),
-        origin_timing: shared
-            .observer
-            .as_ref()
-            .is_some_and(|o| o.wants_origin_timing()),
-        origin_headers: shared
-            .observer
-            .as_ref()
-            .is_some_and(|o| o.wants_origin_headers()),
+        observe: probe.as_deref().map(Probe::wanted).unwrap_or_default(),
     };
     if let Some(info) = &conn.tls {
         parts.extensions.insert(info.clone());
     }
-    use http_body::Body as _;
-    let has_body = !incoming.is_end_stream();
     let body = match settings.read_timeout {
-        Some(t) => body::boxed(super::DeadlineBody::new(incoming, t)),
-        None => body::boxed(incoming),
-    };
-    // Metrics and the access log count the request body's bytes as read.
-    let body = match probe {
-        Some(p) if has_body => body::boxed(p.count_request_body(body)),
-        _ => body,
+        Some(t) => request_body(super::DeadlineBody::new(incoming, t), probe),
+        None => request_body(incoming, probe),
     };
     let req = Request::from_parts(parts, body);
     route.handler.handle(req, &cx).await
+}
+
+/// The request body as handlers get it, boxed once; metrics and the access log count its
+/// bytes as read when it has any.
+fn request_body<B>(incoming: B, probe: Option<&mut Probe>) -> Body
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + 'static,
+    B::Error: Into<crate::body::BoxError>,
+{
+    match probe {
+        Some(p) if !incoming.is_end_stream() => body::boxed(p.count_request_body(incoming)),
+        _ => body::boxed(incoming),
+    }
 }

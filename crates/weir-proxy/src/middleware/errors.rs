@@ -97,8 +97,7 @@ impl Middleware for Errors {
         Box::pin(async move {
             let host = req.headers().get(HOST).cloned();
             let url = req.uri().clone();
-            let labels = weir_observe::RequestLabels::new(req.method(), req.headers());
-            let started = std::time::Instant::now();
+            let tracked = cx.observe.track();
             let resp = next.handle(req, cx).await;
             let original = resp.status();
             let code = original.as_u16();
@@ -116,7 +115,9 @@ impl Middleware for Errors {
             };
             // The failure counts on the service that gave it, as in Traefik; the page counts
             // on its own service.
-            weir_observe::count_discarded(&resp, labels, started);
+            if let Some(t) = tracked {
+                t.count_discarded(&resp);
+            }
             drop(resp);
             let mut page_req = Request::new(body::empty());
             *page_req.uri_mut() = uri;

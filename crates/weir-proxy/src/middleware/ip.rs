@@ -216,8 +216,7 @@ mod tests {
             entrypoint: "web".into(),
             tls: false,
             router: None,
-            origin_timing: false,
-            origin_headers: false,
+            observe: weir_observe::Wanted::default(),
         }
     }
 

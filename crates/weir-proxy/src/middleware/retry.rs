@@ -113,10 +113,9 @@ impl Middleware for Retry {
             };
             // Only a `timeout` needs the start.
             let started = self.timeout.map(|_| tokio::time::Instant::now());
-            let labels = weir_observe::RequestLabels::new(&parts.method, &parts.headers);
             let mut attempt = 1;
             loop {
-                let attempt_started = std::time::Instant::now();
+                let tracked = cx.observe.track();
                 let body = if bytes.is_empty() {
                     body::empty()
                 } else {
@@ -145,7 +144,9 @@ impl Middleware for Retry {
                 }
                 tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "retrying");
                 // The attempt counts on its service, as Traefik counts each one.
-                weir_observe::count_discarded(&resp, labels, attempt_started);
+                if let Some(t) = tracked {
+                    t.count_discarded(&resp);
+                }
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }

@@ -50,14 +50,13 @@ impl Slot {
 /// ```
 #[derive(Debug)]
 pub struct LoadBalancer {
-    name: Arc<str>,
     slots: Box<[Slot]>,
     weights: Box<[u32]>,
     wrr: Wrr,
     client: Arc<UpstreamClient>,
     pass_host_header: bool,
     sticky: Option<Sticky>,
-    /// Where its requests are counted and how the access log names it.
+    /// Its name (the qualified service name) and where its requests are counted.
     observed: Arc<weir_observe::ServiceHandle>,
 }
 
@@ -80,7 +79,6 @@ impl LoadBalancer {
             })
             .collect();
         Self {
-            name: Arc::from(name),
             wrr: Wrr::new(&weights),
             weights,
             slots,
@@ -114,14 +112,15 @@ impl LoadBalancer {
         config: &HealthCheckConfig,
     ) -> Self {
         for slot in self.slots.iter_mut() {
-            slot.health = Some(registry.watch(&self.name, &slot.target, &self.client, config));
+            slot.health =
+                Some(registry.watch(&self.observed.name, &slot.target, &self.client, config));
         }
         self
     }
 
     /// The service name.
     pub fn name(&self) -> &str {
-        &self.name
+        &self.observed.name
     }
 
     /// Whether its servers are health-checked.
@@ -163,7 +162,7 @@ impl Handler for LoadBalancer {
     ) -> BoxFuture<'a, Response<Body>> {
         Box::pin(async move {
             let Some((i, set_cookie)) = self.pick(&req) else {
-                tracing::debug!(service = %self.name, "no available server");
+                tracing::debug!(service = %self.observed.name, "no available server");
                 return status_response(StatusCode::SERVICE_UNAVAILABLE);
             };
             let slot = &self.slots[i];
@@ -172,23 +171,28 @@ impl Handler for LoadBalancer {
             {
                 req.headers_mut().insert(header::HOST, host.clone());
             }
-            let started = cx.origin_timing.then(std::time::Instant::now);
+            let started = cx.observe.log.then(std::time::Instant::now);
             let mut resp = match self.client.forward(req, &slot.target).await {
                 Ok(resp) => resp,
                 Err(e) => {
-                    tracing::debug!(service = %self.name, server = %slot.target.url(), error = %e, "forwarding failed");
+                    tracing::debug!(service = %self.observed.name, server = %slot.target.url(), error = %e, "forwarding failed");
                     e.to_response()
                 }
             };
             let status = resp.status().as_u16();
-            let headers = cx.origin_headers.then(|| Box::new(resp.headers().clone()));
-            resp.extensions_mut().insert(weir_observe::Origin {
-                url: slot.target.url().clone(),
-                service: self.observed.clone(),
-                status,
-                started,
-                headers,
-            });
+            if cx.observe.origin {
+                let headers = cx
+                    .observe
+                    .log_headers
+                    .then(|| Box::new(resp.headers().clone()));
+                resp.extensions_mut().insert(weir_observe::Origin {
+                    url: slot.target.url().clone(),
+                    service: self.observed.clone(),
+                    status,
+                    started,
+                    headers,
+                });
+            }
             if set_cookie && let Some(sticky) = &self.sticky {
                 sticky.set(resp.headers_mut(), i);
             }

@@ -156,12 +156,13 @@ fn send_mirrors(
                 .insert(header::CONTENT_LENGTH, bytes.len().into());
         }
         let cx = cx.clone();
-        let labels = weir_observe::RequestLabels::new(&parts.method, &parts.headers);
         tokio::spawn(async move {
-            let started = std::time::Instant::now();
+            let tracked = cx.observe.track();
             let resp = mirror.handle(req, &cx).await;
             // Counted on the mirror's service, as Traefik counts what its servers answer.
-            weir_observe::count_discarded(&resp, labels, started);
+            if let Some(t) = tracked {
+                t.count_discarded(&resp);
+            }
             // Discard the answer, reading it so the connection can be reused.
             let mut body = resp.into_body();
             while let Some(frame) = body.frame().await {
