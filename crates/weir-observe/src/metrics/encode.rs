@@ -108,7 +108,6 @@ pub(super) fn encode(m: &Metrics) -> String {
     let routers = m.routers.for_scrape();
     let services = m.services.for_scrape();
     if m.config.routers {
-        let sets = routers;
         scope(
             &mut out,
             m,
@@ -116,7 +115,7 @@ pub(super) fn encode(m: &Metrics) -> String {
                 name: "router",
                 what: "router",
             },
-            &sets,
+            &routers,
         );
     }
     if m.config.services {
@@ -209,8 +208,8 @@ impl std::fmt::Display for Seconds {
     }
 }
 
-/// A family of one unlabelled sample.
-fn scalar(
+/// A family of one unlabelled sample, `{prefix}_{name}`.
+pub(super) fn scalar(
     out: &mut String,
     prefix: &str,
     name: &str,
