@@ -85,16 +85,8 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     // The first configuration is in place before the first connection is accepted.
     let (tx, rx) = mpsc::channel::<Update>(16);
     if let Some(file) = setup::file_provider(cfg)? {
-        match file.load() {
-            Ok(snapshot) => {
-                for d in &snapshot.diagnostics {
-                    tracing::warn!("{d}");
-                }
-                reloader.set(Update {
-                    provider: "file".into(),
-                    config: Arc::new(snapshot.config),
-                });
-            }
+        match setup::file_update(file.load(), metrics.as_deref()) {
+            Ok(update) => reloader.set(update),
             Err(e) => tracing::error!("file provider: {e}; starting without its configuration"),
         }
         if file.config().watch {

@@ -285,6 +285,26 @@ pub fn file_provider(cfg: &StaticConfiguration) -> anyhow::Result<Option<FilePro
     Ok(Some(FileProvider::new(config)))
 }
 
+/// The reloader's update from a file provider's result: its diagnostics logged, a failure
+/// counted in `metrics` (the last good configuration stays in force).
+pub fn file_update<E>(
+    result: Result<weir_providers::ProviderSnapshot, E>,
+    metrics: Option<&weir_observe::Metrics>,
+) -> Result<Update, E> {
+    let snapshot = result.inspect_err(|_| {
+        if let Some(m) = metrics {
+            m.config_reload_failed();
+        }
+    })?;
+    for d in &snapshot.diagnostics {
+        tracing::warn!("{d}");
+    }
+    Ok(Update {
+        provider: "file".into(),
+        config: Arc::new(snapshot.config),
+    })
+}
+
 /// Runs the file provider's watch loop, forwarding each good configuration to the reloader.
 /// A configuration that fails to load was already logged by the provider; the reloader
 /// keeps the last good one, and `metrics` count the failure.
@@ -301,18 +321,8 @@ pub fn spawn_file_watch(
     });
     tokio::spawn(async move {
         while let Some(update) = frx.recv().await {
-            let Ok(snapshot) = update else {
-                if let Some(m) = &metrics {
-                    m.config_reload_failed();
-                }
+            let Ok(update) = file_update(update, metrics.as_deref()) else {
                 continue;
-            };
-            for d in &snapshot.diagnostics {
-                tracing::warn!("{d}");
-            }
-            let update = Update {
-                provider: "file".into(),
-                config: Arc::new(snapshot.config),
             };
             if tx.send(update).await.is_err() {
                 return;
