@@ -149,7 +149,7 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
     // One pass over the names instead of eight lookups: most requests carry none of them.
     if !headers
         .keys()
-        .any(|name| is_hop_by_hop(name.as_str()) || name == http::header::PROXY_AUTHENTICATE)
+        .any(|name| name == TE || HOP_BY_HOP.contains(name))
     {
         return None;
     }
@@ -186,7 +186,6 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
             headers.insert(TE, HeaderValue::from_static("trailers"));
         }
     }
-    headers.remove(TRANSFER_ENCODING);
     upgrade
 }
 
