@@ -212,8 +212,6 @@ impl UpstreamClient {
             .map_err(|e| UpstreamError::new(UpstreamErrorKind::Protocol, false, e))?;
         *req.uri_mut() = Uri::from(pq);
         *req.version_mut() = Version::HTTP_11;
-        let replayable = is_replayable(&req);
-        let backup = replayable.then(|| RequestHead::of(&req));
         let authority = target.authority();
         let key = target.url();
         // The proxy path always sets Host; weir's own calls (forwardAuth, health checks) may
@@ -223,6 +221,9 @@ impl UpstreamClient {
         {
             req.headers_mut().insert(header::HOST, host);
         }
+        // Copied once the head is complete: a request sent again has the same Host.
+        let replayable = is_replayable(&req);
+        let backup = replayable.then(|| RequestHead::of(&req));
 
         let exchange = async {
             match self.h1.send(key, authority, req).await {
