@@ -158,8 +158,8 @@ fn err(field: &str, message: impl Into<String>) -> InsertError {
 pub struct ObjectSet {
     objects: BTreeMap<ObjectRef, Object>,
     /// EndpointSlices by (namespace, `kubernetes.io/service-name`), built on first use and
-    /// dropped on any change: a Service's lookup must not scan every slice (5,000
-    /// Services would make it quadratic).
+    /// dropped when an EndpointSlice changes: a Service's lookup must not scan every slice
+    /// (5,000 Services would make it quadratic).
     slices: std::sync::OnceLock<BTreeMap<(String, String), Vec<ObjectRef>>>,
 }
 
