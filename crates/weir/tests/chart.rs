@@ -26,23 +26,28 @@ fn chart_dir() -> PathBuf {
     repo_root().join("deploy/helm/weir")
 }
 
-/// helm: `$WEIR_HELM`, else the one `scripts/chart-check` caches (installed on first use).
+/// helm: `$WEIR_HELM`, else the one `scripts/chart-check` caches (installed on first use,
+/// once per test binary: tests running at once on a fresh machine would race to install).
 fn helm() -> PathBuf {
-    if let Some(p) = std::env::var_os("WEIR_HELM") {
-        return PathBuf::from(p);
-    }
-    let out = Command::new("bash")
-        .arg(repo_root().join("scripts/chart-check"))
-        .arg("--tools-only")
-        .output()
-        .expect("running scripts/chart-check --tools-only");
-    assert!(
-        out.status.success(),
-        "scripts/chart-check --tools-only failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    PathBuf::from(stdout.lines().last().expect("a helm path").trim())
+    static HELM: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    HELM.get_or_init(|| {
+        if let Some(p) = std::env::var_os("WEIR_HELM") {
+            return PathBuf::from(p);
+        }
+        let out = Command::new("bash")
+            .arg(repo_root().join("scripts/chart-check"))
+            .arg("--tools-only")
+            .output()
+            .expect("running scripts/chart-check --tools-only");
+        assert!(
+            out.status.success(),
+            "scripts/chart-check --tools-only failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        PathBuf::from(stdout.lines().last().expect("a helm path").trim())
+    })
+    .clone()
 }
 
 /// `helm template` of the chart with a values file from `ci/` (None: the defaults).
