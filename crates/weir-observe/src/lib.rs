@@ -8,6 +8,7 @@
 pub mod access;
 pub mod labels;
 pub mod metrics;
+mod origin;
 mod probe;
 mod scan;
 pub mod tls_labels;
@@ -15,8 +16,9 @@ pub mod tls_labels;
 pub use metrics::{
     CertExpiry, Metrics, MetricsConfig, RouteHandles, RouteObservability, SeriesSet, ServiceHandle,
 };
+pub use origin::{Answered, Origin, Tracked};
 pub use probe::{
-    ClientUsername, ConnectionGuard, CountedBody, Metered, Observer, Origin, OriginBytes, Peer,
-    Probe, RequestLabels, Retries, Tracked, Wanted,
+    ClientUsername, ConnectionGuard, CountedBody, Metered, Observer, OriginBytes, Peer, Probe,
+    RequestLabels, Retries, Wanted,
 };
 pub use tls_labels::TlsLabel;

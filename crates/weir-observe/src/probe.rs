@@ -15,35 +15,16 @@ use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Record};
 use crate::labels::{SeriesKey, is_grpc, method_index};
-use crate::metrics::{Metrics, RouteHandles, ServiceHandle};
+use crate::metrics::{Metrics, RouteHandles};
+use crate::origin::{Origin, Tracked};
 use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
-
-/// The server that answered, put in the response's extensions by the load balancer that
-/// forwarded to it: the service series the request counts in, and the access log's
-/// `ServiceName`, `ServiceURL`, `OriginStatus`, `OriginDuration` and `Overhead`.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    /// The server's URL.
-    pub url: Arc<str>,
-    /// The load balancer's service.
-    pub service: Arc<ServiceHandle>,
-    /// The status the server answered (before any middleware changed it).
-    pub status: u16,
-    /// When the load balancer began forwarding; taken only for an access log
-    /// ([`Wanted::log`]).
-    pub started: Option<Instant>,
-    /// The server's response headers before any middleware changed them (the access
-    /// log's `origin_<Name>`); kept only when the log writes headers
-    /// ([`Wanted::log_headers`]).
-    pub headers: Option<Box<http::HeaderMap>>,
-}
 
 /// What an observed request asks of the handlers on its way (load balancers, middlewares
 /// that re-encode or discard responses); nothing at all without metrics or an access log.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Wanted {
-    /// Load balancers put an [`Origin`] in their responses.
+    /// Load balancers leave an [`Origin`] in the request's [`Answered`].
     pub origin: bool,
     /// An access log is written: load balancers note when they begin forwarding (its
     /// `OriginDuration` and `Overhead`, a clock read per request) and compress counts the
@@ -52,7 +33,7 @@ pub struct Wanted {
     /// The access log writes headers: load balancers keep the server's.
     pub log_headers: bool,
     /// The request's labels when its route records metrics: a response weir discards
-    /// counts on its service with them ([`count_discarded`]).
+    /// counts on its service with them ([`Answered::discard`]).
     pub labels: Option<RequestLabels>,
 }
 
@@ -165,6 +146,7 @@ impl Observer {
                 .access
                 .as_ref()
                 .map(|a| a.capture(parts, &found, peer, entrypoint, start)),
+            origin: None,
         }
     }
 }
@@ -219,6 +201,8 @@ pub struct Probe {
     tls: Option<TlsLabel>,
     header_values: Option<Box<[Box<str>]>>,
     capture: Option<Box<Record>>,
+    /// The server that answered ([`Probe::answered_by`]).
+    origin: Option<Origin>,
 }
 
 impl Probe {
@@ -252,8 +236,14 @@ impl Probe {
         body
     }
 
+    /// The handlers are done: `origin` answered the response they return (from the
+    /// request's [`crate::Answered`]; `None` when weir answered itself).
+    pub fn answered_by(&mut self, origin: Option<Origin>) {
+        self.origin = origin;
+    }
+
     /// Wraps the response so the request is recorded when its body is done.
-    pub fn finish<B>(mut self, mut resp: Response<B>) -> Response<Metered<B>> {
+    pub fn finish<B>(mut self, resp: Response<B>) -> Response<Metered<B>> {
         let status = resp.status().as_u16();
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
@@ -266,8 +256,7 @@ impl Probe {
                     .access
                     .as_ref()
                     .is_some_and(|a| a.settings().add_internals));
-        // Taken, not cloned: nothing after the probe reads it.
-        let origin = resp.extensions_mut().remove::<Origin>();
+        let origin = self.origin.take();
         // The line keeps what only the response head has; a request not logged drops it.
         let mut origin_bytes = None;
         match (&mut self.capture, &self.observer.access) {
@@ -390,8 +379,8 @@ impl Done {
 /// A request's method and protocol labels, as its probe found them ([`Wanted::labels`]).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestLabels {
-    method: u8,
-    protocol: u8,
+    pub(crate) method: u8,
+    pub(crate) protocol: u8,
 }
 
 impl Wanted {
@@ -405,50 +394,15 @@ impl Wanted {
     }
 }
 
-/// A response being timed that weir may discard ([`Wanted::track`]).
-#[derive(Debug, Clone, Copy)]
-pub struct Tracked {
-    labels: RequestLabels,
-    started: Instant,
-}
-
-impl Tracked {
-    /// Counts `resp`, which weir discards (an attempt the retry middleware tries again, a
-    /// failure the errors middleware replaces by a page, a mirror's answer), on the
-    /// service that answered it: Traefik counts every response its load balancers'
-    /// servers give, the probe only sees the one that reaches the client. Its bytes are
-    /// not read.
-    pub fn count_discarded<B>(self, resp: &Response<B>) {
-        let Some(origin) = resp.extensions().get::<Origin>() else {
-            return;
-        };
-        let Some(set) = &origin.service.series else {
-            return;
-        };
-        let RequestLabels { method, protocol } = self.labels;
-        let code = if is_grpc(protocol) {
-            grpc_status(resp.headers()).unwrap_or(GRPC_UNKNOWN)
-        } else {
-            origin.status
-        };
-        set.record(
-            SeriesKey::new(code, method, protocol),
-            self.started.elapsed(),
-            0,
-            0,
-        );
-    }
-}
-
 /// gRPC's Unknown status, the code label of a gRPC response without `grpc-status`.
-const GRPC_UNKNOWN: u16 = 2;
+pub(crate) const GRPC_UNKNOWN: u16 = 2;
 
 /// gRPC's highest status code (Unauthenticated).
 const GRPC_MAX: u16 = 16;
 
 /// The `grpc-status` of `headers`, when present: a code gRPC defines, or Unknown for
 /// anything else, as Traefik (a peer's made-up numbers must not become label values).
-fn grpc_status(headers: &http::HeaderMap) -> Option<u16> {
+pub(crate) fn grpc_status(headers: &http::HeaderMap) -> Option<u16> {
     let value = headers.get("grpc-status")?;
     let code = std::str::from_utf8(value.as_bytes())
         .ok()

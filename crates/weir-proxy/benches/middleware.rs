@@ -45,6 +45,7 @@ fn chain(c: &mut Criterion) {
         tls: false,
         router: None,
         observe: weir_observe::Wanted::default(),
+        answered: weir_observe::Answered::default(),
     };
     let headers = Headers {
         custom_request_headers: BTreeMap::from([("X-Script-Name".into(), "bench".into())]),

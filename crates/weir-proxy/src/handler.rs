@@ -46,4 +46,7 @@ pub struct RequestContext {
     pub router: Option<Arc<str>>,
     /// What metrics and the access log ask of the handlers (nothing when both are off).
     pub observe: weir_observe::Wanted,
+    /// The server whose response the handlers return, left by the load balancer that
+    /// forwarded to it (only when [`weir_observe::Wanted::origin`]).
+    pub answered: weir_observe::Answered,
 }

@@ -37,6 +37,7 @@ fn cx() -> RequestContext {
         tls: false,
         router: None,
         observe: weir_observe::Wanted::default(),
+        answered: weir_observe::Answered::default(),
     }
 }
 

@@ -392,8 +392,9 @@ async fn default_prefix_and_open_connections() {
 /// A service's requests are counted around its servers, as Traefik: a request a
 /// middleware answered (basicAuth's 401) counts on the router but on no service, a
 /// weighted service's requests count on the load balancer that answered them, every
-/// attempt of a retried request counts, a failure the errors middleware replaced counts
-/// on its service beside the page on the page's, and a mirror's answer on the mirror's.
+/// attempt of a retried request counts (retry's and buffering's retryExpression's), a
+/// failure the errors middleware replaced counts on its service beside the page on the
+/// page's, and a mirror's answer on the mirror's.
 #[tokio::test]
 async fn services_count_what_their_servers_answer() {
     let a = server::serve_fn(|_req| async { server::response(200, "x") })
@@ -430,7 +431,15 @@ async fn services_count_what_their_servers_answer() {
       entryPoints: [web]
       rule: Host(`mirror.test`)
       service: m
+    rbuf:
+      entryPoints: [web]
+      rule: Host(`buf.test`)
+      middlewares: [buf]
+      service: busy
   middlewares:
+    buf:
+      buffering:
+        retryExpression: "ResponseCode() == 503 && Attempts() < 2"
     auth:
       basicAuth:
         users: ["u:{hash}"]
@@ -466,8 +475,13 @@ async fn services_count_what_their_servers_answer() {
       loadBalancer:
         servers:
           - url: "{}"
+    busy:
+      loadBalancer:
+        servers:
+          - url: "{}"
 "#,
         a.url(),
+        bad.url(),
         bad.url()
     );
     let _p = WeirProcess::builder(BIN)
@@ -492,6 +506,7 @@ async fn services_count_what_their_servers_answer() {
     assert_eq!(status("retry.test").await, 502);
     assert_eq!(status("err.test").await, 503);
     assert_eq!(status("mirror.test").await, 200);
+    assert_eq!(status("buf.test").await, 503);
     let service = |s: &[prom::Sample], name: &str, code: &str| {
         find(
             s,
@@ -506,6 +521,7 @@ async fn services_count_what_their_servers_answer() {
         service(&s, "sa@file", "200") == 4.0
             && service(&s, "dead@file", "502") == 3.0
             && service(&s, "bad@file", "503") == 2.0
+            && service(&s, "busy@file", "503") == 2.0
             && find(
                 &s,
                 "weir_router_requests_total",
@@ -521,8 +537,8 @@ async fn services_count_what_their_servers_answer() {
         .map(|x| format!("{:?}", x.labels))
         .collect();
     // sa (weighted, the error page, mirroring's main), dead, bad (errors' failure and the
-    // mirror): no series for w or m, none with code 401.
-    assert_eq!(services.len(), 3, "{services:?}");
+    // mirror), busy: no series for w or m, none with code 401.
+    assert_eq!(services.len(), 4, "{services:?}");
     assert!(
         !services
             .iter()

@@ -148,16 +148,21 @@ async fn dispatch(
         tls: conn.tls.is_some(),
         router: Some(route.name.clone()),
         observe: probe.as_deref().map(Probe::wanted).unwrap_or_default(),
+        answered: weir_observe::Answered::default(),
     };
     if let Some(info) = &conn.tls {
         parts.extensions.insert(info.clone());
     }
     let body = match settings.read_timeout {
-        Some(t) => request_body(super::DeadlineBody::new(incoming, t), probe),
-        None => request_body(incoming, probe),
+        Some(t) => request_body(super::DeadlineBody::new(incoming, t), probe.as_deref_mut()),
+        None => request_body(incoming, probe.as_deref_mut()),
     };
     let req = Request::from_parts(parts, body);
-    route.handler.handle(req, &cx).await
+    let resp = route.handler.handle(req, &cx).await;
+    if let Some(p) = probe {
+        p.answered_by(cx.answered.take());
+    }
+    resp
 }
 
 /// The request body as handlers get it, boxed once; metrics and the access log count its

@@ -115,9 +115,7 @@ impl Middleware for Errors {
             };
             // The failure counts on the service that gave it, as in Traefik; the page counts
             // on its own service.
-            if let Some(t) = tracked {
-                t.count_discarded(&resp);
-            }
+            cx.answered.discard(tracked, &resp);
             drop(resp);
             let mut page_req = Request::new(body::empty());
             *page_req.uri_mut() = uri;

@@ -217,6 +217,7 @@ mod tests {
             tls: false,
             router: None,
             observe: weir_observe::Wanted::default(),
+            answered: weir_observe::Answered::default(),
         }
     }
 

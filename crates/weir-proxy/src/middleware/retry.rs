@@ -144,9 +144,7 @@ impl Middleware for Retry {
                 }
                 tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "retrying");
                 // The attempt counts on its service, as Traefik counts each one.
-                if let Some(t) = tracked {
-                    t.count_discarded(&resp);
-                }
+                cx.answered.discard(tracked, &resp);
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }

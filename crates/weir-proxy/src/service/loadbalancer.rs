@@ -185,7 +185,7 @@ impl Handler for LoadBalancer {
                     .observe
                     .log_headers
                     .then(|| Box::new(resp.headers().clone()));
-                resp.extensions_mut().insert(weir_observe::Origin {
+                cx.answered.set(weir_observe::Origin {
                     url: slot.target.url().clone(),
                     service: self.observed.clone(),
                     status,

@@ -160,9 +160,7 @@ fn send_mirrors(
             let tracked = cx.observe.track();
             let resp = mirror.handle(req, &cx).await;
             // Counted on the mirror's service, as Traefik counts what its servers answer.
-            if let Some(t) = tracked {
-                t.count_discarded(&resp);
-            }
+            cx.answered.discard(tracked, &resp);
             // Discard the answer, reading it so the connection can be reused.
             let mut body = resp.into_body();
             while let Some(frame) = body.frame().await {

@@ -96,12 +96,15 @@ impl Buffering {
         };
         let mut attempt = 1;
         loop {
+            let tracked = cx.observe.track();
             let resp = next.handle(super::replay(&parts, make()), cx).await;
             let again = retry.eval(&(attempt, resp.status().as_u16()));
             if !again || attempt >= MAX_ATTEMPTS {
                 return resp;
             }
             tracing::debug!(router = ?cx.router, attempt, status = %resp.status(), "buffering: trying again");
+            // The attempt counts on its service, as the retry middleware's do.
+            cx.answered.discard(tracked, &resp);
             attempt += 1;
         }
     }
@@ -151,6 +154,8 @@ impl Buffering {
         let body = body::boxed(Capped::new(body, max, Some(exceeded.clone())));
         let resp = next.handle(Request::from_parts(parts, body), cx).await;
         if exceeded.load(Ordering::Acquire) {
+            // weir answers: Traefik reads the whole body first and never forwards it.
+            cx.answered.take();
             return too_large();
         }
         resp
