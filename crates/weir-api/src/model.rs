@@ -94,12 +94,26 @@ impl View<'_> {
             {
                 continue;
             }
-            let mut m = raw.get(name).cloned().unwrap_or_else(|| {
+            let configured = match &r.applied {
+                Some(applied) => Some(plain(applied)),
+                None => raw.get(name).cloned(),
+            };
+            let mut m = configured.unwrap_or_else(|| {
                 let mut m = Map::new();
                 m.insert("rule".into(), r.rule.clone().into());
                 m.insert("service".into(), r.service.clone().into());
                 m
             });
+            // Every router shows its switches, its entrypoint's defaults applied, as Traefik
+            // (false included: Go's pointers to false are not omitted).
+            m.insert(
+                "observability".into(),
+                json!({
+                    "accessLogs": r.observability.access_log,
+                    "metrics": r.observability.metrics,
+                    "tracing": r.tracing,
+                }),
+            );
             // Traefik reports the options a TLS router gets when it names none.
             if let Some(Value::Object(tls)) = m.get_mut("tls")
                 && !tls.contains_key("options")

@@ -126,6 +126,7 @@ fn run_once(
         name: "web".into(),
         as_default: true,
         tls: None,
+        ..EntrypointInfo::default()
     }];
     let providers = vec![("kubernetes".to_owned(), Arc::new(config.clone()))];
     let compiled = compile::compile(&Inputs {

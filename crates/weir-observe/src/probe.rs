@@ -15,7 +15,7 @@ use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Record};
 use crate::labels::{SeriesKey, is_grpc, method_index};
-use crate::metrics::{Metrics, RouteHandles};
+use crate::metrics::{Metrics, RouteHandles, RouteObservability};
 use crate::origin::{Origin, Tracked};
 use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
@@ -77,6 +77,9 @@ pub struct Observer {
     requests: AtomicU64,
     /// What every request asks, before its labels (decided once).
     wanted: Wanted,
+    /// Each entrypoint's `observability` (table order), for requests no router took;
+    /// a routed request follows its router's switches.
+    entrypoints: Vec<RouteObservability>,
 }
 
 impl Observer {
@@ -93,7 +96,21 @@ impl Observer {
             access,
             requests: AtomicU64::new(0),
             wanted,
+            entrypoints: Vec::new(),
         }
+    }
+
+    /// Sets each entrypoint's `observability` switches (table order; an entrypoint left
+    /// out has both on). They apply to the requests no router took (a 404); a routed
+    /// request follows its router's switches, which default to its entrypoint's.
+    pub fn with_entrypoints(mut self, switches: Vec<RouteObservability>) -> Self {
+        self.entrypoints = switches;
+        self
+    }
+
+    /// The switches of entrypoint `index`.
+    fn entrypoint_switches(&self, index: usize) -> RouteObservability {
+        self.entrypoints.get(index).copied().unwrap_or_default()
     }
 
     /// The metrics registry, if on.
@@ -247,7 +264,15 @@ impl Probe {
         let status = resp.status().as_u16();
         let retries = resp.extensions().get::<Retries>().map_or(0, |r| r.0);
         let internal = self.route.as_ref().is_some_and(|r| r.internal);
-        let skip = self.route.as_ref().is_some_and(|r| r.skip_access_log);
+        let skip = match &self.route {
+            Some(r) => r.skip_access_log,
+            None => {
+                !self
+                    .observer
+                    .entrypoint_switches(self.entrypoint)
+                    .access_log
+            }
+        };
         let log = self.capture.is_some()
             && !skip
             && (!internal
@@ -315,13 +340,11 @@ impl Done {
             .map_or(0, |c| c.load(Ordering::Relaxed));
         let code = self.grpc_status.unwrap_or(self.status);
         let key = SeriesKey::new(code, p.method, p.protocol);
-        let internal = p.route.as_ref().is_some_and(|r| r.internal);
-        let add_internals = p
-            .observer
-            .metrics
-            .as_ref()
-            .is_some_and(|m| m.config().add_internals);
-        if !internal || add_internals {
+        let counted = match &p.route {
+            Some(r) => r.metrics,
+            None => p.observer.entrypoint_switches(p.entrypoint).metrics,
+        };
+        if counted {
             if let Some(e) = p
                 .observer
                 .metrics

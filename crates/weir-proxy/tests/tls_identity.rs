@@ -97,6 +97,7 @@ async fn verified_client_identity_is_in_the_request() {
         name: "websecure".into(),
         as_default: true,
         tls: None,
+        ..EntrypointInfo::default()
     }];
     let providers = [("file".to_owned(), Arc::new(cfg))];
     let registry = TlsRegistry::new();

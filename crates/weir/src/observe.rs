@@ -10,7 +10,7 @@ use weir_config::dynamic::{Configuration, Router};
 use weir_config::static_config::{Prometheus as PrometheusConfig, StaticConfiguration};
 use weir_observe::access::{AccessLogger, Settings as AccessSettings};
 use weir_observe::{Metrics, MetricsConfig, Observer};
-use weir_proxy::compile::Report;
+use weir_proxy::compile::{EntrypointInfo, Report};
 use weir_proxy::handler::SharedHandler;
 use weir_proxy::internal::Prometheus;
 
@@ -47,12 +47,20 @@ pub fn access_log(
     Ok(Some(logger))
 }
 
-/// The observer the entrypoints share, when anything is observed.
+/// The observer the entrypoints share, when anything is observed; `entrypoints` in table
+/// order.
 pub fn observer(
     metrics: Option<Arc<Metrics>>,
     access: Option<AccessLogger>,
+    entrypoints: &[EntrypointInfo],
 ) -> Option<Arc<Observer>> {
-    (metrics.is_some() || access.is_some()).then(|| Arc::new(Observer::new(metrics, access)))
+    (metrics.is_some() || access.is_some()).then(|| {
+        let switches = entrypoints
+            .iter()
+            .map(|e| e.observability.unwrap_or_default())
+            .collect();
+        Arc::new(Observer::new(metrics, access).with_entrypoints(switches))
+    })
 }
 
 /// Adds `prometheus@internal` (when metrics are on).

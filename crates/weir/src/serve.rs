@@ -52,7 +52,8 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     let names: Vec<String> = entrypoints.iter().map(|e| e.info.name.clone()).collect();
     let metrics = observe::metrics(cfg, &names);
     let access = observe::access_log(cfg, metrics.clone())?;
-    let observer = observe::observer(metrics.clone(), access);
+    let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
+    let observer = observe::observer(metrics.clone(), access, &infos);
     observe::reopen_on_sigusr1(observer.clone());
     let mut internal = setup::internal_services(cfg, shutdown.clone(), terminating);
     observe::internal_services(metrics.as_ref(), &mut internal);
@@ -63,7 +64,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     observe::api_services(cfg, api_state.clone(), &mut internal);
     let mut reloader = Reloader::new(
         CompileEnv {
-            entrypoints: entrypoints.iter().map(|e| e.info.clone()).collect(),
+            entrypoints: infos,
             internal,
             transports: TransportRegistry::new(),
             health: HealthRegistry::new(),

@@ -32,8 +32,9 @@ pub struct EntryPoint {
     pub udp: UdpConfig,
     /// Timeouts and lifecycle.
     pub transport: EntryPointTransport,
-    /// Per-entrypoint observability defaults.
-    pub observability: ObservabilityConfig,
+    /// Observability defaults for the routers on this entrypoint and its unmatched
+    /// requests; `None` when not written (everything on).
+    pub observability: Option<ObservabilityConfig>,
 }
 
 impl EntryPoint {

@@ -129,6 +129,10 @@ pub struct RouteHandles {
     pub internal: bool,
     /// The router's `observability.accessLogs: false`: its requests are not logged.
     pub skip_access_log: bool,
+    /// Its requests are counted at all, on the entrypoint too (Traefik measures the
+    /// entrypoint inside each router's chain): false for weir's own routers without
+    /// `addInternals` and with `observability.metrics: false`.
+    pub metrics: bool,
 }
 
 /// A service that forwards to servers (a `loadBalancer`): its qualified name and the
@@ -153,8 +157,8 @@ impl ServiceHandle {
     }
 }
 
-/// A router's `observability` switches (Traefik's `observability.metrics` and
-/// `.accessLogs`, both on unless set to false).
+/// A router's or an entrypoint's `observability` switches (Traefik's
+/// `observability.metrics` and `.accessLogs`, both on unless set to false).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteObservability {
     /// Record router and service metrics.
@@ -272,9 +276,10 @@ impl Metrics {
         let mut handles = RouteHandles {
             internal,
             skip_access_log: !observability.access_log,
+            metrics: observability.metrics && (!internal || self.config.add_internals),
             ..RouteHandles::default()
         };
-        if (internal && !self.config.add_internals) || !observability.metrics {
+        if !handles.metrics {
             return Arc::new(handles);
         }
         let router_labels = format!("{},{}", label("router", router), label("service", service));

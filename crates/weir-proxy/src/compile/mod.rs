@@ -4,12 +4,14 @@
 //! is.
 
 mod middlewares;
+mod models;
 mod names;
 mod report;
 mod services;
 mod tls;
 mod transport;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -30,7 +32,7 @@ pub use transport::transport_settings;
 pub const MAX_USER_PRIORITY: i64 = i64::MAX - 1000;
 
 /// An entrypoint as the compiler sees it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct EntrypointInfo {
     /// Its name.
     pub name: String,
@@ -38,6 +40,18 @@ pub struct EntrypointInfo {
     pub as_default: bool,
     /// `http.tls`: TLS for every router on this entrypoint that has no `tls` of its own.
     pub tls: Option<RouterTlsConfig>,
+    /// `http.middlewares`: put in front of the middlewares of every router on it.
+    pub middlewares: Vec<String>,
+    /// `observability`, when written: the default of its routers' switches.
+    pub observability: Option<weir_observe::RouteObservability>,
+}
+
+impl EntrypointInfo {
+    /// Whether its routers are copied for it, as Traefik does for an entrypoint with
+    /// default middlewares, TLS or observability (its "model").
+    pub fn has_model(&self) -> bool {
+        !self.middlewares.is_empty() || self.tls.is_some() || self.observability.is_some()
+    }
 }
 
 /// Everything a compilation reads.
@@ -95,8 +109,18 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
         inputs.entrypoints.iter().map(|_| BTreeMap::new()).collect();
 
     for (provider, config) in inputs.providers {
-        for (name, router) in &config.http.routers {
-            let qualified = qualify(name, provider);
+        let expanded =
+            config.http.routers.iter().flat_map(|(name, router)| {
+                models::expand(name, router, inputs.entrypoints, &defaults)
+            });
+        for models::Expanded { name, router } in expanded {
+            // The API shows a router as it is after its entrypoint's defaults.
+            let applied = match &router {
+                Cow::Owned(r) => Some(r.clone()),
+                Cow::Borrowed(_) => None,
+            };
+            let router = router.as_ref();
+            let qualified = qualify(&name, provider);
             let compiled = compile_router(
                 router,
                 &qualified,
@@ -125,6 +149,13 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                 status: Status::Enabled,
                 errors: compiled.warnings,
                 provider: provider.clone(),
+                applied,
+                observability: route_switches(router),
+                tracing: router
+                    .observability
+                    .as_ref()
+                    .and_then(|o| o.tracing)
+                    .unwrap_or(true),
             };
             if !entry.errors.is_empty() {
                 entry.status = Status::Warning;
@@ -132,11 +163,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             match compiled.result {
                 Ok((rule, handler)) => {
                     let internal = provider == "internal";
-                    let switches = router.observability.as_ref();
-                    let observability = weir_observe::RouteObservability {
-                        metrics: switches.and_then(|o| o.metrics).unwrap_or(true),
-                        access_log: switches.and_then(|o| o.access_logs).unwrap_or(true),
-                    };
+                    let observability = entry.observability;
                     let metrics = match inputs.metrics {
                         Some(m) => {
                             m.route_handles(&qualified, &entry.service, internal, observability)
@@ -144,6 +171,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                         None => Arc::new(weir_observe::RouteHandles {
                             internal,
                             skip_access_log: !observability.access_log,
+                            metrics: false,
                             ..Default::default()
                         }),
                     };
@@ -232,6 +260,16 @@ struct CompiledRouter {
     priority: i64,
     warnings: Vec<String>,
     result: Result<(Rule, SharedHandler), Vec<String>>,
+}
+
+/// A router's `observability` switches (after its entrypoint's defaults): on unless set
+/// to false.
+fn route_switches(router: &Router) -> weir_observe::RouteObservability {
+    let o = router.observability.as_ref();
+    weir_observe::RouteObservability {
+        metrics: o.and_then(|o| o.metrics).unwrap_or(true),
+        access_log: o.and_then(|o| o.access_logs).unwrap_or(true),
+    }
 }
 
 // Each argument is a separate piece of compile state; bundling them would only hide that.

@@ -51,6 +51,16 @@ pub struct RouterReport {
     pub errors: Vec<String>,
     /// The provider that defined it.
     pub provider: String,
+    /// Its configuration after its entrypoint's defaults, when they changed it (see
+    /// `compile/models.rs`): what the API shows instead of the configured one.
+    #[serde(skip)]
+    pub applied: Option<weir_config::dynamic::Router>,
+    /// Its access-log and metrics switches, after its entrypoint's defaults.
+    #[serde(skip)]
+    pub observability: weir_observe::RouteObservability,
+    /// Its `observability.tracing` (weir does not trace; shown as configured).
+    #[serde(skip)]
+    pub tracing: bool,
 }
 
 /// A compiled service or middleware.
