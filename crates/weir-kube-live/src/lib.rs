@@ -5,7 +5,9 @@
 //! every kind has been listed, each change (after `throttleDuration`) rebuilds a
 //! [`weir_kube::ObjectSet`] from the store, translates it with the same code as
 //! `weir check -f`, and publishes the provider's configuration. While the API server is
-//! unreachable nothing is published, so the last configuration keeps serving.
+//! unreachable no configuration is published, so the last one keeps serving; the failure
+//! is reported (weir counts it as a failed reload) and, once reading works again, the
+//! configuration is published even if unchanged (a successful reload).
 //!
 //! A crate of its own, not part of `weir-kube`: the translation stays synchronous and free
 //! of tokio and HTTP, and `weir-kube`'s tests and `check -f` do not build a client.
@@ -29,6 +31,17 @@ use weir_kube::{CrdOptions, IngressOptions, ObjectSet, Options, Problem, transla
 
 pub use client::{ApiConfig, ApiError, Client};
 use watch::{Event, Resource, Watch};
+
+/// What a provider reports.
+#[derive(Debug, Clone)]
+pub enum Report {
+    /// Its new configuration.
+    Config(Box<Publication>),
+    /// Reading the API server failed (the message says how); the last configuration keeps
+    /// serving. The next configuration is reported once reading works again, changed or
+    /// not, so a reload failure is always followed by a success when it recovers.
+    Failing(String),
+}
 
 /// A provider's new configuration.
 #[derive(Debug, Clone)]
@@ -75,6 +88,13 @@ pub struct Provider {
     throttle: Duration,
     /// `ingressEndpoint`: the address written into served Ingresses' status.
     status: Option<status::Source>,
+}
+
+/// Reports a failure unless one is already reported since the last configuration;
+/// false when nobody listens any more.
+async fn report_failure(out: &mpsc::Sender<Report>, failing: &mut bool, error: String) -> bool {
+    let was = std::mem::replace(failing, true);
+    was || out.send(Report::Failing(error)).await.is_ok()
 }
 
 impl Provider {
@@ -139,8 +159,8 @@ impl Provider {
         &self.api.source
     }
 
-    /// Runs the watches and publishes into `out` until `out` is closed.
-    pub async fn run(self, out: mpsc::Sender<Publication>) -> Result<(), ApiError> {
+    /// Runs the watches and reports into `out` until `out` is closed.
+    pub async fn run(self, out: mpsc::Sender<Report>) -> Result<(), ApiError> {
         let client = Client::new(self.api.clone())?;
         let (tx, mut rx) = mpsc::channel::<Event>(256);
         let mut watches = Vec::new();
@@ -188,8 +208,15 @@ impl Provider {
         drop(tx);
         let mut store = store::Store::new(status_watch);
         let mut last: Option<Configuration> = None;
+        let mut failing = false;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
+            if let Some(error) = store.take_failure() {
+                if !report_failure(&out, &mut failing, error).await {
+                    return Ok(());
+                }
+                continue;
+            }
             if !listed.iter().all(|l| *l) {
                 continue;
             }
@@ -209,6 +236,13 @@ impl Provider {
                     }
                 }
             }
+            // Failed while settling: wait for the next success.
+            if let Some(error) = store.take_failure() {
+                if !report_failure(&out, &mut failing, error).await {
+                    return Ok(());
+                }
+                continue;
+            }
             let set = store.set();
             if let Some(source) = &self.status {
                 for p in self.status_patches(&store, set, source, status_watch) {
@@ -219,11 +253,16 @@ impl Provider {
                 }
             }
             let publication = self.translate(set);
-            if last.as_ref() == Some(&publication.config) {
+            if !failing && last.as_ref() == Some(&publication.config) {
                 continue;
             }
+            failing = false;
             last = Some(publication.config.clone());
-            if out.send(publication).await.is_err() {
+            if out
+                .send(Report::Config(Box::new(publication)))
+                .await
+                .is_err()
+            {
                 return Ok(());
             }
         }

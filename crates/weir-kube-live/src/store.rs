@@ -25,6 +25,8 @@ pub(crate) struct Store {
     /// The stored objects behind each set entry: one, unless two watches see the same
     /// object; the one applied last is in the set.
     providers: HashMap<ObjectRef, Vec<Key>>,
+    /// The latest listing or watching failure not yet reported.
+    failure: Option<String>,
 }
 
 impl Store {
@@ -63,7 +65,13 @@ impl Store {
             }
             Event::Applied { id, object } => self.put(key(id, &object), object),
             Event::Deleted { id, object } => self.remove(&key(id, &object)),
+            Event::Failed { error } => self.failure = Some(error),
         }
+    }
+
+    /// The latest failure since the last call, if any.
+    pub(crate) fn take_failure(&mut self) -> Option<String> {
+        self.failure.take()
     }
 
     fn put(&mut self, k: Key, object: Value) {

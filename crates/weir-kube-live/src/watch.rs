@@ -158,6 +158,12 @@ pub enum Event {
         /// The object (its last state).
         object: Value,
     },
+    /// Listing or watching failed (the API server is unreachable, refuses the
+    /// credentials, ...); the watcher retries.
+    Failed {
+        /// What went wrong, for the provider's failure report.
+        error: String,
+    },
 }
 
 /// One watcher's job.
@@ -240,6 +246,10 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                 tracing::warn!(
                     "kubernetes: listing {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
                 );
+                let error = format!("listing {path}: {e}");
+                if tx.send(Event::Failed { error }).await.is_err() {
+                    return;
+                }
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(BACKOFF_MAX);
                 continue;
@@ -265,6 +275,10 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                     tracing::warn!(
                         "kubernetes: watching {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
                     );
+                    let error = format!("watching {path}: {e}");
+                    if tx.send(Event::Failed { error }).await.is_err() {
+                        return;
+                    }
                     tokio::time::sleep(backoff).await;
                     backoff = (backoff * 2).min(BACKOFF_MAX);
                     break;

@@ -31,6 +31,9 @@ struct Inner {
     /// Status patches still to refuse with 503, and how many were.
     refuse_patches: u32,
     refused_patches: u32,
+    /// List calls still to refuse with 503, and how many were.
+    refuse_lists: u32,
+    refused_lists: u32,
 }
 
 struct State {
@@ -223,6 +226,17 @@ impl FakeApi {
     /// API server does, without applying them.
     pub fn refuse_status_patches(&self, n: u32) {
         self.state.lock().refuse_patches = n;
+    }
+
+    /// Answers the next `n` list calls with 503 Service Unavailable, as an API server that
+    /// is starting or overloaded does.
+    pub fn refuse_lists(&self, n: u32) {
+        self.state.lock().refuse_lists = n;
+    }
+
+    /// How many list calls were refused by [`FakeApi::refuse_lists`].
+    pub fn refused_lists(&self) -> u32 {
+        self.state.lock().refused_lists
     }
 
     /// How many status patches were refused by [`FakeApi::refuse_status_patches`].
@@ -472,7 +486,15 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
     let (coll, ns) = split_namespace(&path);
     let watching = matches!(query_param(&query, "watch"), Some("1" | "true"));
     if !watching {
-        let inner = st.lock();
+        let mut inner = st.lock();
+        if inner.refuse_lists > 0 {
+            inner.refuse_lists -= 1;
+            inner.refused_lists += 1;
+            return json_response(
+                503,
+                &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503, "message": "the server is currently unable to handle the request"}),
+            );
+        }
         let items: Vec<Value> = inner
             .objects
             .get(&coll)

@@ -96,7 +96,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     }
     let manifests = crate::manifests::load(args, cfg)?;
     if manifests.is_none() {
-        setup::spawn_kubernetes(cfg, &tx)?;
+        setup::spawn_kubernetes(cfg, &tx, metrics.clone())?;
     }
     if let Some(m) = manifests {
         for d in &m.diagnostics {

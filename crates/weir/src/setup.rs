@@ -343,6 +343,7 @@ pub fn spawn_file_watch(
 pub fn spawn_kubernetes(
     cfg: &StaticConfiguration,
     tx: &tokio::sync::mpsc::Sender<Update>,
+    metrics: Option<Arc<weir_observe::Metrics>>,
 ) -> anyhow::Result<()> {
     let mut providers = Vec::new();
     if let Some(c) = &cfg.providers.kubernetes_ingress {
@@ -365,8 +366,20 @@ pub fn spawn_kubernetes(
             }
         });
         let tx = tx.clone();
+        let metrics = metrics.clone();
         tokio::spawn(async move {
-            while let Some(p) = prx.recv().await {
+            while let Some(report) = prx.recv().await {
+                let p = match report {
+                    weir_kube_live::Report::Config(p) => *p,
+                    weir_kube_live::Report::Failing(error) => {
+                        // The last configuration keeps serving; the reload alert sees it.
+                        tracing::error!("kubernetes provider {name}: {error}");
+                        if let Some(m) = &metrics {
+                            m.config_reload_failed();
+                        }
+                        continue;
+                    }
+                };
                 for problem in &p.problems {
                     tracing::warn!("kubernetes provider {name}: {problem}");
                 }

@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use weir_testkit::kubeapi::FakeApi;
 use weir_testkit::{client, process::WeirProcess, server, util};
 
+#[path = "support/prom.rs"]
+mod prom;
+
 const WEIR: &str = env!("CARGO_BIN_EXE_weir");
 const TOKEN: &str = "s3cret-token";
 const WAIT: Duration = Duration::from_secs(20);
@@ -176,4 +179,53 @@ async fn crd_provider_follows_ingress_routes() {
     wait_for(&base, "r.test", 404, None, &weir).await;
     api.delete(&ingress_route("s.test"));
     wait_for(&base, "s.test", 404, None, &weir).await;
+}
+
+#[tokio::test]
+async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
+    let one = server::echo("one").await.unwrap();
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    api.apply(service());
+    api.apply(slice(one.port()));
+    api.apply(ingress("a.test"));
+    api.refuse_lists(3);
+    let [web, admin, metrics] = util::free_ports::<3>().unwrap();
+    let st = static_config(web, admin).replace(
+        "ping: {}\n",
+        &format!(
+            "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
+        ),
+    );
+    let weir = WeirProcess::builder(WEIR)
+        .static_config(&st)
+        .arg(&format!(
+            "--providers.kubernetesingress.endpoint={}",
+            api.url()
+        ))
+        .arg(&format!("--providers.kubernetesingress.token={TOKEN}"))
+        .ping_port(admin)
+        .start()
+        .await
+        .unwrap();
+    wait_for(
+        &format!("http://127.0.0.1:{web}"),
+        "a.test",
+        200,
+        Some("one"),
+        &weir,
+    )
+    .await;
+    assert_eq!(api.refused_lists(), 3);
+    // One failed reload for the outage, then a successful one when the lists answered:
+    // the reload alert (last failure after last success) is quiet again.
+    let mut s = Vec::new();
+    let recovered = util::wait_until(WAIT, async || {
+        s = prom::scrape(metrics).await;
+        let failed = prom::value(&s, "weir_config_reloads_failure_total", &[]);
+        let last_failure = prom::value(&s, "weir_config_last_reload_failure", &[]);
+        let last_success = prom::value(&s, "weir_config_last_reload_success", &[]);
+        failed == 1.0 && last_failure > 0.0 && last_success >= last_failure
+    })
+    .await;
+    assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
 }
