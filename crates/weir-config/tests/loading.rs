@@ -560,6 +560,8 @@ fn flags_override_file_and_env() {
             "--entryPoints.Websecure.address=:8443",
             "--entrypoints.websecure.http.tls.domains[0].main=example.com",
             "--entrypoints.websecure.http.tls.domains[0].sans=a.example.com,b.example.com",
+            "--entrypoints.websecure.http.middlewares=auth@file,compress@file",
+            "--entrypoints.websecure.observability.accesslogs=false",
             "--ping",
         ]),
         env,
@@ -583,6 +585,11 @@ fn flags_override_file_and_env() {
     let tls = ws.http.tls.as_ref().unwrap();
     assert_eq!(tls.domains[0].main, "example.com");
     assert_eq!(tls.domains[0].sans, ["a.example.com", "b.example.com"]);
+    assert_eq!(ws.http.middlewares, ["auth@file", "compress@file"]);
+    // Setting one switch sets the entrypoint's observability, the others at their default.
+    let o = ws.observability.as_ref().unwrap();
+    assert!(!o.access_logs && o.metrics && o.tracing);
+    assert!(s.entry_points["web"].observability.is_none());
     assert_eq!(s.ping.as_ref().unwrap().entry_point, "traefik");
 }
 
