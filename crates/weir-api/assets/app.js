@@ -99,7 +99,9 @@ function routersTable(routers) {
       r.tls ? "🔒 yes" : `<span class="muted">no</span>`,
       esc((r.middlewares || []).map((m) => qualify(m, r.provider)).join(", ")) || `<span class="muted">–</span>`,
       `<code>${esc(qualify(r.service, r.provider))}</code>`,
-      trafficCell("routers", r.name),
+      r.observability && r.observability.metrics === false
+        ? `<span class="muted" title="observability.metrics is false">not measured</span>`
+        : trafficCell("routers", r.name),
     ]));
 }
 

@@ -110,6 +110,12 @@ providers:
       entryPoints: [web]
       rule: Host(`orphan.local`)
       service: gone
+    quiet:
+      entryPoints: [web]
+      rule: Host(`quiet.local`)
+      service: echo
+      observability:
+        metrics: false
   services:
     whoami:
       loadBalancer:
@@ -206,6 +212,9 @@ tls:
     let dom = browse(&chrome, &dash, &[resolve, "--dump-dom"]);
     let cell = traffic_of(&dom, "echo-http@file");
     assert!(cell.contains("5 total") && cell.contains("200×5"), "{cell}");
+    // A router with metrics switched off says so instead of showing no traffic.
+    let quiet = traffic_of(&dom, "quiet@file");
+    assert!(quiet.contains("not measured"), "{quiet}");
 
     let services = browse(
         &chrome,
