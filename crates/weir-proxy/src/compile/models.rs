@@ -50,7 +50,10 @@ pub(super) fn expand<'a>(
     }
     let mut out = Vec::new();
     let mut plain = Vec::new();
-    for &ep_name in &listed {
+    for (i, &ep_name) in listed.iter().enumerate() {
+        if listed[..i].contains(&ep_name) {
+            continue; // listed twice: one copy, as Traefik's map of routers keeps one
+        }
         let Some(ep) = model(ep_name) else {
             // Unknown names stay with the router, which reports them.
             plain.push(ep_name.to_owned());
@@ -166,5 +169,8 @@ mod tests {
         let out = expand("r", &r, &eps, &[0, 1]);
         assert_eq!(names(&out), ["websecure-r", "r"]);
         assert_eq!(out[1].router.entry_points, ["web"]);
+        // An entrypoint listed twice makes one copy.
+        let r = router(&["websecure", "websecure"], &[]);
+        assert_eq!(names(&expand("r", &r, &eps, &[0, 1])), ["websecure-r"]);
     }
 }
