@@ -379,14 +379,24 @@ fn merge(target: &mut Value, patch: &Value) {
 
 /// `PATCH /.../namespaces/NS/PLURAL/NAME/status` with a merge patch: the object's status
 /// changes (watchers see `MODIFIED`) and the patch is recorded.
+/// A `Status` failure, as the API server answers one.
+fn failure(code: u16, message: String) -> Response<TestBody> {
+    json_response(
+        code,
+        &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "message": message}),
+    )
+}
+
+/// The answer of an overloaded API server.
+fn unavailable() -> Response<TestBody> {
+    failure(
+        503,
+        "the server is currently unable to handle the request".into(),
+    )
+}
+
 async fn patch_status(st: &State, path: &str, req: Request<Incoming>) -> Response<TestBody> {
     use http_body_util::BodyExt as _;
-    let failure = |code: u16, message: String| {
-        json_response(
-            code,
-            &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": code, "message": message}),
-        )
-    };
     let content_type = req
         .headers()
         .get(http::header::CONTENT_TYPE)
@@ -423,10 +433,7 @@ async fn patch_status(st: &State, path: &str, req: Request<Incoming>) -> Respons
     if inner.refuse_patches > 0 {
         inner.refuse_patches -= 1;
         inner.refused_patches += 1;
-        return failure(
-            503,
-            "the server is currently unable to handle the request".into(),
-        );
+        return unavailable();
     }
     inner.rv += 1;
     let rv = inner.rv;
@@ -467,10 +474,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
         .as_ref()
         .is_some_and(|t| auth != format!("Bearer {t}"))
     {
-        return json_response(
-            401,
-            &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 401, "message": "Unauthorized"}),
-        );
+        return failure(401, "Unauthorized".into());
     }
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or_default().to_owned();
@@ -490,10 +494,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
         if inner.refuse_lists > 0 {
             inner.refuse_lists -= 1;
             inner.refused_lists += 1;
-            return json_response(
-                503,
-                &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 503, "message": "the server is currently unable to handle the request"}),
-            );
+            return unavailable();
         }
         let items: Vec<Value> = inner
             .objects

@@ -74,8 +74,19 @@ async fn wait_for(base: &str, host: &str, status: u16, upstream: Option<&str>, w
 
 /// weir with `provider` (`kubernetesingress` or `kubernetescrd`) pointed at `endpoint`.
 async fn start(web: u16, admin: u16, provider: &str, endpoint: &str, token: &str) -> WeirProcess {
+    start_with(&static_config(web, admin), admin, provider, endpoint, token).await
+}
+
+/// [`start`] with another static configuration.
+async fn start_with(
+    static_yaml: &str,
+    admin: u16,
+    provider: &str,
+    endpoint: &str,
+    token: &str,
+) -> WeirProcess {
     WeirProcess::builder(WEIR)
-        .static_config(&static_config(web, admin))
+        .static_config(static_yaml)
         .arg(&format!("--providers.{provider}.endpoint={endpoint}"))
         .arg(&format!("--providers.{provider}.token={token}"))
         .ping_port(admin)
@@ -196,17 +207,7 @@ async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
             "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
         ),
     );
-    let weir = WeirProcess::builder(WEIR)
-        .static_config(&st)
-        .arg(&format!(
-            "--providers.kubernetesingress.endpoint={}",
-            api.url()
-        ))
-        .arg(&format!("--providers.kubernetesingress.token={TOKEN}"))
-        .ping_port(admin)
-        .start()
-        .await
-        .unwrap();
+    let weir = start_with(&st, admin, "kubernetesingress", &api.url(), TOKEN).await;
     wait_for(
         &format!("http://127.0.0.1:{web}"),
         "a.test",
