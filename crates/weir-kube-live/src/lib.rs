@@ -4,10 +4,11 @@
 //! the API server ([`client`]). Every event updates a store of the objects' JSON; once
 //! every kind has been listed, each change (after `throttleDuration`) rebuilds a
 //! [`weir_kube::ObjectSet`] from the store, translates it with the same code as
-//! `weir check -f`, and publishes the provider's configuration. While the API server is
-//! unreachable no configuration is published, so the last one keeps serving; the failure
-//! is reported (weir counts it as a failed reload) and, once reading works again, the
-//! configuration is published even if unchanged (a successful reload).
+//! `weir check -f`, and publishes the provider's configuration. While a list or watch
+//! fails (the API server unreachable, credentials refused) no configuration is published,
+//! so the last one keeps serving; the outage is reported once (weir counts a failed
+//! reload) and, once every failed watcher has listed again, the configuration is published
+//! even if unchanged (a successful reload).
 //!
 //! A crate of its own, not part of `weir-kube`: the translation stays synchronous and free
 //! of tokio and HTTP, and `weir-kube`'s tests and `check -f` do not build a client.
@@ -37,9 +38,10 @@ use watch::{Event, Resource, Watch};
 pub enum Report {
     /// Its new configuration.
     Config(Box<Publication>),
-    /// Reading the API server failed (the message says how); the last configuration keeps
-    /// serving. The next configuration is reported once reading works again, changed or
-    /// not, so a reload failure is always followed by a success when it recovers.
+    /// Reading the API server failed (the message says how): once per outage, the last
+    /// configuration keeps serving. The configuration is reported again when every failed
+    /// watcher has listed again, changed or not, so a reload failure is always followed by
+    /// a success when it recovers.
     Failing(String),
 }
 
@@ -90,11 +92,18 @@ pub struct Provider {
     status: Option<status::Source>,
 }
 
-/// Reports a failure unless one is already reported since the last configuration;
-/// false when nobody listens any more.
-async fn report_failure(out: &mpsc::Sender<Report>, failing: &mut bool, error: String) -> bool {
-    let was = std::mem::replace(failing, true);
-    was || out.send(Report::Failing(error)).await.is_ok()
+/// Sends the failure that began an outage, if one did since the last call (and notes that
+/// it was reported); false when nobody listens any more.
+async fn report_outage(
+    store: &mut store::Store,
+    out: &mpsc::Sender<Report>,
+    reported: &mut bool,
+) -> bool {
+    let Some(error) = store.take_failure() else {
+        return true;
+    };
+    *reported = true;
+    out.send(Report::Failing(error)).await.is_ok()
 }
 
 impl Provider {
@@ -208,16 +217,15 @@ impl Provider {
         drop(tx);
         let mut store = store::Store::new(status_watch);
         let mut last: Option<Configuration> = None;
-        let mut failing = false;
+        // A failure was reported: the next configuration is published even if unchanged.
+        let mut reported = false;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
-            if let Some(error) = store.take_failure() {
-                if !report_failure(&out, &mut failing, error).await {
-                    return Ok(());
-                }
-                continue;
+            if !report_outage(&mut store, &out, &mut reported).await {
+                return Ok(());
             }
-            if !listed.iter().all(|l| *l) {
+            // While a watcher fails, the last configuration keeps serving as it is.
+            if store.failing() || !listed.iter().all(|l| *l) {
                 continue;
             }
             // Let a burst of events settle: everything arriving within `throttle` is taken
@@ -236,11 +244,10 @@ impl Provider {
                     }
                 }
             }
-            // Failed while settling: wait for the next success.
-            if let Some(error) = store.take_failure() {
-                if !report_failure(&out, &mut failing, error).await {
-                    return Ok(());
-                }
+            if !report_outage(&mut store, &out, &mut reported).await {
+                return Ok(());
+            }
+            if store.failing() {
                 continue;
             }
             let set = store.set();
@@ -253,10 +260,10 @@ impl Provider {
                 }
             }
             let publication = self.translate(set);
-            if !failing && last.as_ref() == Some(&publication.config) {
+            if !reported && last.as_ref() == Some(&publication.config) {
                 continue;
             }
-            failing = false;
+            reported = false;
             last = Some(publication.config.clone());
             if out
                 .send(Report::Config(Box::new(publication)))

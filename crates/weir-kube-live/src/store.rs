@@ -2,7 +2,7 @@
 //! [`ObjectSet`] the translation reads, kept up to date event by event. Rebuilding the set
 //! from the JSON on every change cost half of a change's work at 5,000 Ingresses.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::Value;
 use weir_kube::{Inserted, ObjectRef, ObjectSet};
@@ -25,7 +25,9 @@ pub(crate) struct Store {
     /// The stored objects behind each set entry: one, unless two watches see the same
     /// object; the one applied last is in the set.
     providers: HashMap<ObjectRef, Vec<Key>>,
-    /// The latest listing or watching failure not yet reported.
+    /// The watchers whose last list or watch failed and that have not listed since.
+    failing: BTreeSet<usize>,
+    /// The failure that began the current outage, until taken.
     failure: Option<String>,
 }
 
@@ -62,16 +64,27 @@ impl Store {
                 if let Some(l) = listed.get_mut(id) {
                     *l = true;
                 }
+                self.failing.remove(&id);
             }
             Event::Applied { id, object } => self.put(key(id, &object), object),
             Event::Deleted { id, object } => self.remove(&key(id, &object)),
-            Event::Failed { error } => self.failure = Some(error),
+            Event::Failed { id, error } => {
+                if self.failing.is_empty() {
+                    self.failure = Some(error);
+                }
+                self.failing.insert(id);
+            }
         }
     }
 
-    /// The latest failure since the last call, if any.
+    /// The failure that began an outage (every watcher fine before it), once.
     pub(crate) fn take_failure(&mut self) -> Option<String> {
         self.failure.take()
+    }
+
+    /// Whether a watcher failed and has not listed again since.
+    pub(crate) fn failing(&self) -> bool {
+        !self.failing.is_empty()
     }
 
     fn put(&mut self, k: Key, object: Value) {

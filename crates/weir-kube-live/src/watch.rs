@@ -161,6 +161,8 @@ pub enum Event {
     /// Listing or watching failed (the API server is unreachable, refuses the
     /// credentials, ...); the watcher retries.
     Failed {
+        /// Watcher.
+        id: usize,
         /// What went wrong, for the provider's failure report.
         error: String,
     },
@@ -247,7 +249,7 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                     "kubernetes: listing {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
                 );
                 let error = format!("listing {path}: {e}");
-                if tx.send(Event::Failed { error }).await.is_err() {
+                if tx.send(Event::Failed { id: w.id, error }).await.is_err() {
                     return;
                 }
                 tokio::time::sleep(backoff).await;
@@ -276,7 +278,7 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                         "kubernetes: watching {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
                     );
                     let error = format!("watching {path}: {e}");
-                    if tx.send(Event::Failed { error }).await.is_err() {
+                    if tx.send(Event::Failed { id: w.id, error }).await.is_err() {
                         return;
                     }
                     tokio::time::sleep(backoff).await;

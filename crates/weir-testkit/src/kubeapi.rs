@@ -40,6 +40,8 @@ struct State {
     token: Option<String>,
     inner: Mutex<Inner>,
     changed: watch::Sender<u64>,
+    /// Bumped to cut every open watch with an error ([`FakeApi::cut_watches`]).
+    cut: watch::Sender<u64>,
 }
 
 impl State {
@@ -116,10 +118,12 @@ impl FakeApi {
     /// no bearer token is asked for.
     pub async fn start_with(opts: ServerOptions, token: Option<&str>) -> anyhow::Result<FakeApi> {
         let (changed, _) = watch::channel(0);
+        let (cut, _) = watch::channel(0);
         let state = Arc::new(State {
             token: token.map(str::to_owned),
             inner: Mutex::new(Inner::default()),
             changed,
+            cut,
         });
         let st = state.clone();
         let handle = server::serve_fn_with(opts, move |req| {
@@ -232,6 +236,12 @@ impl FakeApi {
     /// is starting or overloaded does.
     pub fn refuse_lists(&self, n: u32) {
         self.state.lock().refuse_lists = n;
+    }
+
+    /// Cuts every open watch mid-stream, as a restarting API server or a dropped
+    /// connection does: the clients see an error, not the end of the watch.
+    pub fn cut_watches(&self) {
+        self.state.cut.send_modify(|n| *n += 1);
     }
 
     /// How many list calls were refused by [`FakeApi::refuse_lists`].
@@ -526,6 +536,7 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
         .unwrap_or(0);
     let (tx, body) = body::channel();
     let mut changed = st.changed.subscribe();
+    let mut cut = st.cut.subscribe();
     tokio::spawn(async move {
         let mut sent = from;
         loop {
@@ -547,8 +558,14 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
                 }
                 sent = rv;
             }
-            if changed.changed().await.is_err() {
-                return;
+            tokio::select! {
+                c = changed.changed() => if c.is_err() {
+                    return;
+                },
+                _ = cut.changed() => {
+                    tx.abort().await;
+                    return;
+                }
             }
         }
     });

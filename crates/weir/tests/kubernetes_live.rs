@@ -229,4 +229,26 @@ async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
     })
     .await;
     assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
+
+    // Later the watches break and the next lists are refused: one more failed reload, and
+    // when every watcher has listed again the unchanged configuration is applied anew.
+    let reloads = prom::value(&s, "weir_config_reloads_total", &[]);
+    api.refuse_lists(2);
+    api.cut_watches();
+    let recovered = util::wait_until(WAIT, async || {
+        s = prom::scrape(metrics).await;
+        let failed = prom::value(&s, "weir_config_reloads_failure_total", &[]);
+        let last_failure = prom::value(&s, "weir_config_last_reload_failure", &[]);
+        let last_success = prom::value(&s, "weir_config_last_reload_success", &[]);
+        failed == 2.0
+            && prom::value(&s, "weir_config_reloads_total", &[]) > reloads
+            && last_success >= last_failure
+    })
+    .await;
+    assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
+    assert_eq!(api.refused_lists(), 5);
+    let r = client::get(&format!("http://127.0.0.1:{web}/"), Some("a.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.header("x-upstream-name"), Some("one"));
 }
