@@ -9,7 +9,7 @@ use arc_swap::ArcSwap;
 use weir_config::dynamic::{Configuration, Router};
 use weir_config::static_config::{Prometheus as PrometheusConfig, StaticConfiguration};
 use weir_observe::access::{AccessLogger, Settings as AccessSettings};
-use weir_observe::{Metrics, MetricsConfig, Observer};
+use weir_observe::{Metrics, MetricsConfig, Observer, RouteObservability};
 use weir_proxy::compile::{EntrypointInfo, Report};
 use weir_proxy::handler::SharedHandler;
 use weir_proxy::internal::Prometheus;
@@ -57,7 +57,13 @@ pub fn observer(
     (metrics.is_some() || access.is_some()).then(|| {
         let switches = entrypoints
             .iter()
-            .map(|e| e.observability.unwrap_or_default())
+            .map(|e| match &e.observability {
+                Some(o) => RouteObservability {
+                    metrics: o.metrics,
+                    access_log: o.access_logs,
+                },
+                None => RouteObservability::default(),
+            })
             .collect();
         Arc::new(Observer::new(metrics, access).with_entrypoints(switches))
     })

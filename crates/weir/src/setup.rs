@@ -10,7 +10,6 @@ use anyhow::Context;
 use http::{HeaderValue, StatusCode};
 use weir_config::dynamic::{Configuration, Router};
 use weir_config::static_config::StaticConfiguration;
-use weir_observe::RouteObservability;
 use weir_proxy::compile::EntrypointInfo;
 use weir_proxy::entrypoint::EntrypointSettings;
 use weir_proxy::handler::SharedHandler;
@@ -89,10 +88,7 @@ pub fn entrypoints(cfg: &StaticConfiguration) -> anyhow::Result<Vec<EntrypointSp
                 as_default: ep.as_default,
                 tls: ep.http.tls.clone(),
                 middlewares: ep.http.middlewares.clone(),
-                observability: ep.observability.as_ref().map(|o| RouteObservability {
-                    metrics: o.metrics,
-                    access_log: o.access_logs,
-                }),
+                observability: ep.observability.clone(),
             },
         });
     }

@@ -26,6 +26,7 @@ fn static_config(web: u16, other: u16, traefik: u16, metrics: u16) -> String {
     observability:
       accessLogs: false
       metrics: false
+      tracing: false
   other:
     address: "127.0.0.1:{other}"
   traefik:
@@ -127,7 +128,7 @@ async fn entrypoint_middlewares_and_observability_apply_to_its_routers() {
     assert_eq!(copy["status"], "enabled");
     assert_eq!(
         copy["observability"],
-        json!({"accessLogs": false, "metrics": false, "tracing": true})
+        json!({"accessLogs": false, "metrics": false, "tracing": false})
     );
     let rest = router(&api, "both@file").await;
     assert_eq!(rest["using"], json!(["other"]), "{rest}");
@@ -140,7 +141,7 @@ async fn entrypoint_middlewares_and_observability_apply_to_its_routers() {
     assert_eq!(loud["middlewares"], json!(["tag@file"]), "{loud}");
     assert_eq!(
         loud["observability"],
-        json!({"accessLogs": true, "metrics": true, "tracing": true})
+        json!({"accessLogs": true, "metrics": true, "tracing": false})
     );
 
     // On web the entrypoint's middleware runs; on other it does not.

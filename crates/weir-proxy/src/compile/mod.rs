@@ -43,7 +43,7 @@ pub struct EntrypointInfo {
     /// `http.middlewares`: put in front of the middlewares of every router on it.
     pub middlewares: Vec<String>,
     /// `observability`, when written: the default of its routers' switches.
-    pub observability: Option<weir_observe::RouteObservability>,
+    pub observability: Option<weir_config::static_config::ObservabilityConfig>,
 }
 
 impl EntrypointInfo {

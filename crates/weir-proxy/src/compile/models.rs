@@ -69,10 +69,11 @@ pub(super) fn expand<'a>(
                 .cloned()
                 .collect();
         }
-        if let Some(defaults) = ep.observability {
+        if let Some(defaults) = &ep.observability {
             let o = copy.observability.get_or_insert_default();
-            o.access_logs.get_or_insert(defaults.access_log);
+            o.access_logs.get_or_insert(defaults.access_logs);
             o.metrics.get_or_insert(defaults.metrics);
+            o.tracing.get_or_insert(defaults.tracing);
         }
         out.push(Expanded {
             name: if listed.len() > 1 {
@@ -97,7 +98,7 @@ pub(super) fn expand<'a>(
 #[cfg(test)]
 mod tests {
     use weir_config::dynamic::RouterObservabilityConfig;
-    use weir_observe::RouteObservability;
+    use weir_config::static_config::ObservabilityConfig;
 
     use super::*;
 
@@ -136,9 +137,9 @@ mod tests {
     fn a_router_on_several_entrypoints_is_copied_for_those_with_defaults() {
         let mut web = ep("web");
         web.middlewares = vec!["auth@file".into()];
-        web.observability = Some(RouteObservability {
-            metrics: true,
-            access_log: false,
+        web.observability = Some(ObservabilityConfig {
+            access_logs: false,
+            ..ObservabilityConfig::default()
         });
         let eps = [web, ep("websecure"), ep("admin")];
         let mut r = router(&["web", "websecure", "nope"], &["m"]);
@@ -152,7 +153,10 @@ mod tests {
         assert_eq!(out[0].router.middlewares, ["auth@file", "m"]);
         let o = out[0].router.observability.as_ref().unwrap();
         // The router's own switch wins; the entrypoint fills the rest.
-        assert_eq!((o.metrics, o.access_logs), (Some(false), Some(false)));
+        assert_eq!(
+            (o.metrics, o.access_logs, o.tracing),
+            (Some(false), Some(false), Some(true))
+        );
         assert_eq!(out[1].router.entry_points, ["websecure", "nope"]);
         assert_eq!(out[1].router.middlewares, ["m"]);
     }
