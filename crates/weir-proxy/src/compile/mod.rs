@@ -113,13 +113,12 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
             config.http.routers.iter().flat_map(|(name, router)| {
                 models::expand(name, router, inputs.entrypoints, &defaults)
             });
-        for models::Expanded { name, router } in expanded {
-            // The API shows a router as it is after its entrypoint's defaults.
-            let applied = match &router {
-                Cow::Owned(r) => Some(r.clone()),
-                Cow::Borrowed(_) => None,
-            };
-            let router = router.as_ref();
+        for models::Expanded {
+            name,
+            router: expanded_router,
+        } in expanded
+        {
+            let router = expanded_router.as_ref();
             let qualified = qualify(&name, provider);
             let compiled = compile_router(
                 router,
@@ -149,7 +148,7 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                 status: Status::Enabled,
                 errors: compiled.warnings,
                 provider: provider.clone(),
-                applied,
+                applied: None,
                 observability: route_switches(router),
                 tracing: router
                     .observability
@@ -208,6 +207,10 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                     entry.status = Status::Disabled;
                     entry.errors.extend(errors);
                 }
+            }
+            // The API shows a router as it is after its entrypoint's defaults.
+            if let Cow::Owned(r) = expanded_router {
+                entry.applied = Some(r);
             }
             report.routers.insert(qualified, entry);
         }
