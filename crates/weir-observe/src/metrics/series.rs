@@ -6,7 +6,7 @@
 //! (more than [`SLOTS`] label combinations on one router) does a request take a mutex.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -15,7 +15,7 @@ use crate::tls_labels::{TLS_LABELS, TlsLabel};
 
 /// Request counts by (code, method, protocol), then by the values of the configured header
 /// labels (`metrics.prometheus.headerLabels`): nested so a lookup borrows the values.
-type HeaderCounts = HashMap<u32, HashMap<HeaderValues, u64>>;
+type HeaderCounts = HashMap<u32, HashMap<HeaderValues, AtomicU64>>;
 
 /// The values of the header labels of one request, in label order.
 pub type HeaderValues = Box<[Box<str>]>;
@@ -96,9 +96,10 @@ pub struct SeriesSet {
     tls: Box<[AtomicU64]>,
     /// Retries (`service_retries_total`).
     retries: AtomicU64,
-    /// With header labels configured: `requests_total` by key and header values. Only
-    /// then does a request take this lock (the values are arbitrary strings).
-    headers: Option<Mutex<HeaderCounts>>,
+    /// With header labels configured: `requests_total` by key and header values (arbitrary
+    /// strings, so a map). A request reads it under a shared lock and adds atomically;
+    /// only a combination not seen before takes it exclusively.
+    headers: Option<RwLock<HeaderCounts>>,
 }
 
 impl SeriesSet {
@@ -118,7 +119,7 @@ impl SeriesSet {
 
     /// Also counts requests by header label values (`headerLabels`), when `on`.
     pub fn with_header_labels(mut self, on: bool) -> Self {
-        self.headers = on.then(|| Mutex::new(HashMap::new()));
+        self.headers = on.then(|| RwLock::new(HashMap::new()));
         self
     }
 
@@ -142,15 +143,24 @@ impl SeriesSet {
     /// Counts one request with its header label values (no-op without header labels).
     pub fn record_headers(&self, key: SeriesKey, values: &[Box<str>]) {
         let Some(map) = &self.headers else { return };
-        let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-        let counts = map.entry(key.0).or_default();
-        // Allocate the key only for a combination not seen before.
-        match counts.get_mut(values) {
-            Some(n) => *n += 1,
-            None => {
-                counts.insert(Box::from(values), 1);
-            }
+        if let Some(n) = map
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key.0)
+            .and_then(|counts| counts.get(values))
+        {
+            n.fetch_add(1, Ordering::Relaxed);
+            return;
         }
+        // A combination not seen before: allocate its key under the exclusive lock (another
+        // request may have added it meanwhile).
+        map.write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key.0)
+            .or_default()
+            .entry(Box::from(values))
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
     }
 
     /// Whether requests are counted by header label values.
@@ -164,10 +174,14 @@ impl SeriesSet {
             return Vec::new();
         };
         let mut out: Vec<_> = map
-            .lock()
+            .read()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .flat_map(|(k, counts)| counts.iter().map(|(v, n)| (SeriesKey(*k), v.clone(), *n)))
+            .flat_map(|(k, counts)| {
+                counts
+                    .iter()
+                    .map(|(v, n)| (SeriesKey(*k), v.clone(), n.load(Ordering::Relaxed)))
+            })
             .collect();
         out.sort_by(|a, b| (a.0.0, &a.1).cmp(&(b.0.0, &b.1)));
         out
