@@ -15,7 +15,7 @@ use http_body::{Body, Frame, SizeHint};
 
 use crate::access::{AccessLogger, Record};
 use crate::labels::{SeriesKey, is_grpc, method_index};
-use crate::metrics::{Metrics, RouteHandles, RouteObservability};
+use crate::metrics::{HeaderValues, Metrics, RouteHandles, RouteObservability, VALUE_SEPARATOR};
 use crate::origin::{Origin, Tracked};
 use crate::scan::RequestHeaders;
 use crate::tls_labels::TlsLabel;
@@ -168,25 +168,27 @@ impl Observer {
     }
 }
 
-/// The values of the `headerLabels` headers (empty when absent; `Host` falls back to the
-/// request target's authority, as HTTP/2 carries it there).
-fn header_values(labels: &[(String, String)], parts: &http::request::Parts) -> Box<[Box<str>]> {
-    labels
-        .iter()
-        .map(|(_, header)| {
-            let value = parts
-                .headers
-                .get(header.as_str())
-                .and_then(|v| v.to_str().ok());
-            let value = match value {
-                None if header.eq_ignore_ascii_case("host") => {
-                    parts.uri.authority().map(|a| a.as_str())
-                }
-                v => v,
-            };
-            Box::from(value.unwrap_or(""))
-        })
-        .collect()
+/// The values of the `headerLabels` headers, joined (empty when absent; `Host` falls back
+/// to the request target's authority, as HTTP/2 carries it there).
+fn header_values(labels: &[(String, String)], parts: &http::request::Parts) -> HeaderValues {
+    let mut joined = String::new();
+    for (i, (_, header)) in labels.iter().enumerate() {
+        let value = parts
+            .headers
+            .get(header.as_str())
+            .and_then(|v| v.to_str().ok());
+        let value = match value {
+            None if header.eq_ignore_ascii_case("host") => {
+                parts.uri.authority().map(|a| a.as_str())
+            }
+            v => v,
+        };
+        if i > 0 {
+            joined.push(VALUE_SEPARATOR);
+        }
+        joined.push_str(value.unwrap_or(""));
+    }
+    joined.into_boxed_str()
 }
 
 /// Decrements the open connection gauge when dropped.
@@ -216,7 +218,7 @@ pub struct Probe {
     entrypoint: usize,
     route: Option<Arc<RouteHandles>>,
     tls: Option<TlsLabel>,
-    header_values: Option<Box<[Box<str>]>>,
+    header_values: Option<HeaderValues>,
     capture: Option<Box<Record>>,
     /// The server that answered ([`Probe::answered_by`]).
     origin: Option<Origin>,

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use super::{Metrics, SeriesSet, SeriesSnapshot, label, lock};
+use super::{Metrics, SeriesSet, SeriesSnapshot, VALUE_SEPARATOR, label, lock};
 use crate::labels::SeriesKey;
 
 /// The family kinds of one scope (entrypoint, router, service).
@@ -247,7 +247,7 @@ fn scope(out: &mut String, m: &Metrics, scope: &Scope<'_>, sets: &[Arc<SeriesSet
                     .config
                     .header_labels
                     .iter()
-                    .zip(values.iter())
+                    .zip(values.split(VALUE_SEPARATOR))
                     .map(|((name, _), value)| (name.as_str(), label(name, value)))
                     .collect();
                 let l = request_labels(key, fixed, extra);

@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use weir_config::static_config::Prometheus;
 
-pub use series::{SLOTS, SeriesSet, SeriesSnapshot};
+pub use series::{HeaderValues, SLOTS, SeriesSet, SeriesSnapshot, VALUE_SEPARATOR};
 
 use crate::labels::escape;
 

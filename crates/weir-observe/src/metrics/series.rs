@@ -6,8 +6,8 @@
 //! (more than [`SLOTS`] label combinations on one router) does a request take a mutex.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::Duration;
 
 use crate::labels::SeriesKey;
@@ -17,8 +17,13 @@ use crate::tls_labels::{TLS_LABELS, TlsLabel};
 /// labels (`metrics.prometheus.headerLabels`): nested so a lookup borrows the values.
 type HeaderCounts = HashMap<u32, HashMap<HeaderValues, AtomicU64>>;
 
-/// The values of the header labels of one request, in label order.
-pub type HeaderValues = Box<[Box<str>]>;
+/// The values of the header labels of one request, in label order, joined by
+/// [`VALUE_SEPARATOR`] (one allocation per request).
+pub type HeaderValues = Box<str>;
+
+/// Separates the header values in [`HeaderValues`]: NUL, which a header value cannot
+/// hold.
+pub const VALUE_SEPARATOR: char = '\0';
 
 /// Label combinations held without locking, per set.
 pub const SLOTS: usize = 32;
@@ -141,7 +146,7 @@ impl SeriesSet {
     }
 
     /// Counts one request with its header label values (no-op without header labels).
-    pub fn record_headers(&self, key: SeriesKey, values: &[Box<str>]) {
+    pub fn record_headers(&self, key: SeriesKey, values: &str) {
         let Some(map) = &self.headers else { return };
         if let Some(n) = map
             .read()
