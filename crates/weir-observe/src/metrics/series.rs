@@ -315,6 +315,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn header_label_counts_add_up_across_threads() {
+        let set = SeriesSet::new(String::new(), &[1.0]).with_header_labels(true);
+        let k = SeriesKey::new(200, 0, 0);
+        // Four threads, each recording the same ten combinations 100 times: new ones race
+        // for the exclusive lock, known ones add under the shared one.
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for round in 0..100 {
+                        for ua in 0..10 {
+                            set.record_headers(k, &format!("ua-{ua}\0host-{}", round % 2));
+                        }
+                    }
+                });
+            }
+        });
+        let snapshot = set.header_snapshot();
+        assert_eq!(snapshot.len(), 20);
+        assert!(snapshot.iter().all(|(key, _, n)| *key == k && *n == 200));
+        assert_eq!(&*snapshot[0].1, "ua-0\0host-0");
+    }
+
+    #[test]
     fn records_into_buckets_and_overflows() {
         let set = SeriesSet::new(String::new(), &[0.1, 0.3, 1.2, 5.0]);
         let k = SeriesKey::new(200, 0, 0);
