@@ -236,7 +236,7 @@ impl Probe {
     /// What the handlers on the request's way should do for it (call after
     /// [`Probe::routed`]).
     pub fn wanted(&self) -> Wanted {
-        let records = self.route.as_ref().is_some_and(|r| r.service.is_some());
+        let records = self.route.as_ref().is_some_and(|r| r.counted());
         Wanted {
             labels: records.then_some(RequestLabels {
                 method: self.method,
@@ -343,7 +343,7 @@ impl Done {
         let code = self.grpc_status.unwrap_or(self.status);
         let key = SeriesKey::new(code, p.method, p.protocol);
         let counted = match &p.route {
-            Some(r) => r.metrics,
+            Some(r) => r.counted(),
             None => p.observer.entrypoint_switches(p.entrypoint).metrics,
         };
         if counted {

@@ -129,10 +129,16 @@ pub struct RouteHandles {
     pub internal: bool,
     /// The router's `observability.accessLogs: false`: its requests are not logged.
     pub skip_access_log: bool,
-    /// Its requests are counted at all, on the entrypoint too (Traefik measures the
-    /// entrypoint inside each router's chain): false for weir's own routers without
-    /// `addInternals` and with `observability.metrics: false`.
-    pub metrics: bool,
+}
+
+impl RouteHandles {
+    /// Whether the route's requests are counted at all, on the entrypoint too (Traefik
+    /// measures the entrypoint inside each router's chain): not for weir's own routers
+    /// without `addInternals`, nor with `observability.metrics: false`, the routes that
+    /// get no series.
+    pub fn counted(&self) -> bool {
+        self.service.is_some()
+    }
 }
 
 /// A service that forwards to servers (a `loadBalancer`): its qualified name and the
@@ -276,10 +282,9 @@ impl Metrics {
         let mut handles = RouteHandles {
             internal,
             skip_access_log: !observability.access_log,
-            metrics: observability.metrics && (!internal || self.config.add_internals),
             ..RouteHandles::default()
         };
-        if !handles.metrics {
+        if !observability.metrics || (internal && !self.config.add_internals) {
             return Arc::new(handles);
         }
         let router_labels = format!("{},{}", label("router", router), label("service", service));

@@ -170,7 +170,6 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                         None => Arc::new(weir_observe::RouteHandles {
                             internal,
                             skip_access_log: !observability.access_log,
-                            metrics: false,
                             ..Default::default()
                         }),
                     };
