@@ -57,13 +57,7 @@ pub fn observer(
     (metrics.is_some() || access.is_some()).then(|| {
         let switches = entrypoints
             .iter()
-            .map(|e| match &e.observability {
-                Some(o) => RouteObservability {
-                    metrics: o.metrics,
-                    access_log: o.access_logs,
-                },
-                None => RouteObservability::default(),
-            })
+            .map(|e| RouteObservability::of_entrypoint(e.observability.as_ref()))
             .collect();
         Arc::new(Observer::new(metrics, access).with_entrypoints(switches))
     })

@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use weir_config::static_config::Prometheus;
+use weir_config::dynamic::RouterObservabilityConfig;
+use weir_config::static_config::{ObservabilityConfig, Prometheus};
 
 pub use series::{HeaderValues, SLOTS, SeriesSet, SeriesSnapshot, VALUE_SEPARATOR};
 
@@ -179,6 +180,26 @@ impl Default for RouteObservability {
             metrics: true,
             access_log: true,
         }
+    }
+}
+
+impl RouteObservability {
+    /// A router's switches from its `observability` (its entrypoint's defaults applied):
+    /// each on unless set to false.
+    pub fn of_router(o: Option<&RouterObservabilityConfig>) -> Self {
+        RouteObservability {
+            metrics: o.and_then(|o| o.metrics).unwrap_or(true),
+            access_log: o.and_then(|o| o.access_logs).unwrap_or(true),
+        }
+    }
+
+    /// An entrypoint's switches from its `observability`, for the requests no router took
+    /// (all on when it has none).
+    pub fn of_entrypoint(o: Option<&ObservabilityConfig>) -> Self {
+        o.map_or_else(Self::default, |o| RouteObservability {
+            metrics: o.metrics,
+            access_log: o.access_logs,
+        })
     }
 }
 

@@ -149,7 +149,9 @@ pub fn compile(inputs: &Inputs<'_>) -> Compiled {
                 errors: compiled.warnings,
                 provider: provider.clone(),
                 applied: None,
-                observability: route_switches(router),
+                observability: weir_observe::RouteObservability::of_router(
+                    router.observability.as_ref(),
+                ),
                 tracing: router
                     .observability
                     .as_ref()
@@ -262,16 +264,6 @@ struct CompiledRouter {
     priority: i64,
     warnings: Vec<String>,
     result: Result<(Rule, SharedHandler), Vec<String>>,
-}
-
-/// A router's `observability` switches (after its entrypoint's defaults): on unless set
-/// to false.
-fn route_switches(router: &Router) -> weir_observe::RouteObservability {
-    let o = router.observability.as_ref();
-    weir_observe::RouteObservability {
-        metrics: o.and_then(|o| o.metrics).unwrap_or(true),
-        access_log: o.and_then(|o| o.access_logs).unwrap_or(true),
-    }
 }
 
 // Each argument is a separate piece of compile state; bundling them would only hide that.
