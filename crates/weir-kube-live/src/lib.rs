@@ -92,17 +92,18 @@ pub struct Provider {
     status: Option<status::Source>,
 }
 
-/// Sends the failure that began an outage, if one did since the last call (and notes that
-/// it was reported); false when nobody listens any more.
+/// Sends the failure that began an outage, if one did since the last call, and forgets
+/// the last published configuration so the next one is published even if unchanged;
+/// false when nobody listens any more.
 async fn report_outage(
     store: &mut store::Store,
     out: &mpsc::Sender<Report>,
-    reported: &mut bool,
+    last: &mut Option<Configuration>,
 ) -> bool {
     let Some(error) = store.take_failure() else {
         return true;
     };
-    *reported = true;
+    *last = None;
     out.send(Report::Failing(error)).await.is_ok()
 }
 
@@ -217,11 +218,9 @@ impl Provider {
         drop(tx);
         let mut store = store::Store::new(status_watch);
         let mut last: Option<Configuration> = None;
-        // A failure was reported: the next configuration is published even if unchanged.
-        let mut reported = false;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
-            if !report_outage(&mut store, &out, &mut reported).await {
+            if !report_outage(&mut store, &out, &mut last).await {
                 return Ok(());
             }
             // While a watcher fails, the last configuration keeps serving as it is.
@@ -244,7 +243,7 @@ impl Provider {
                     }
                 }
             }
-            if !report_outage(&mut store, &out, &mut reported).await {
+            if !report_outage(&mut store, &out, &mut last).await {
                 return Ok(());
             }
             if store.failing() {
@@ -260,10 +259,9 @@ impl Provider {
                 }
             }
             let publication = self.translate(set);
-            if !reported && last.as_ref() == Some(&publication.config) {
+            if last.as_ref() == Some(&publication.config) {
                 continue;
             }
-            reported = false;
             last = Some(publication.config.clone());
             if out
                 .send(Report::Config(Box::new(publication)))

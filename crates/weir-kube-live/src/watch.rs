@@ -245,10 +245,10 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                 continue;
             }
             Err(e) => {
-                tracing::warn!(
-                    "kubernetes: listing {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
-                );
                 let error = format!("listing {path}: {e}");
+                tracing::warn!(
+                    "kubernetes: {error}; keeping the last configuration, retrying in {backoff:?}"
+                );
                 if tx.send(Event::Failed { id: w.id, error }).await.is_err() {
                     return;
                 }
@@ -274,10 +274,10 @@ pub async fn run(client: Client, w: Watch, tx: mpsc::Sender<Event>) {
                     break;
                 }
                 Err(e) => {
-                    tracing::warn!(
-                        "kubernetes: watching {path}: {e}; keeping the last configuration, retrying in {backoff:?}"
-                    );
                     let error = format!("watching {path}: {e}");
+                    tracing::warn!(
+                        "kubernetes: {error}; keeping the last configuration, retrying in {backoff:?}"
+                    );
                     if tx.send(Event::Failed { id: w.id, error }).await.is_err() {
                         return;
                     }
