@@ -387,8 +387,6 @@ fn merge(target: &mut Value, patch: &Value) {
     }
 }
 
-/// `PATCH /.../namespaces/NS/PLURAL/NAME/status` with a merge patch: the object's status
-/// changes (watchers see `MODIFIED`) and the patch is recorded.
 /// A `Status` failure, as the API server answers one.
 fn failure(code: u16, message: String) -> Response<TestBody> {
     json_response(
@@ -405,6 +403,8 @@ fn unavailable() -> Response<TestBody> {
     )
 }
 
+/// `PATCH /.../namespaces/NS/PLURAL/NAME/status` with a merge patch: the object's status
+/// changes (watchers see `MODIFIED`) and the patch is recorded.
 async fn patch_status(st: &State, path: &str, req: Request<Incoming>) -> Response<TestBody> {
     use http_body_util::BodyExt as _;
     let content_type = req
