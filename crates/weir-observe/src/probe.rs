@@ -171,22 +171,25 @@ impl Observer {
 /// The values of the `headerLabels` headers, joined (empty when absent; `Host` falls back
 /// to the request target's authority, as HTTP/2 carries it there).
 fn header_values(labels: &[(String, String)], parts: &http::request::Parts) -> HeaderValues {
-    let mut joined = String::new();
-    for (i, (_, header)) in labels.iter().enumerate() {
-        let value = parts
-            .headers
-            .get(header.as_str())
-            .and_then(|v| v.to_str().ok());
-        let value = match value {
+    let value = |header: &str| {
+        let found = parts.headers.get(header).and_then(|v| v.to_str().ok());
+        match found {
             None if header.eq_ignore_ascii_case("host") => {
                 parts.uri.authority().map(|a| a.as_str())
             }
             v => v,
-        };
+        }
+        .unwrap_or("")
+    };
+    // Sized exactly first, so the string is allocated once (and not shrunk into a box).
+    let separators = labels.len().saturating_sub(1);
+    let len = labels.iter().map(|(_, h)| value(h).len()).sum::<usize>() + separators;
+    let mut joined = String::with_capacity(len);
+    for (i, (_, header)) in labels.iter().enumerate() {
         if i > 0 {
             joined.push(VALUE_SEPARATOR);
         }
-        joined.push_str(value.unwrap_or(""));
+        joined.push_str(value(header));
     }
     joined.into_boxed_str()
 }
