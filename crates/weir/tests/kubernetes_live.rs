@@ -192,6 +192,25 @@ async fn crd_provider_follows_ingress_routes() {
     wait_for(&base, "s.test", 404, None, &weir).await;
 }
 
+/// The reload families of one scrape.
+struct Reloads {
+    total: f64,
+    failed: f64,
+    last_success: f64,
+    last_failure: f64,
+}
+
+impl Reloads {
+    fn of(s: &[prom::Sample]) -> Self {
+        Reloads {
+            total: prom::value(s, "weir_config_reloads_total", &[]),
+            failed: prom::value(s, "weir_config_reloads_failure_total", &[]),
+            last_success: prom::value(s, "weir_config_last_reload_success", &[]),
+            last_failure: prom::value(s, "weir_config_last_reload_failure", &[]),
+        }
+    }
+}
+
 #[tokio::test]
 async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
     let one = server::echo("one").await.unwrap();
@@ -222,27 +241,21 @@ async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
     let mut s = Vec::new();
     let recovered = util::wait_until(WAIT, async || {
         s = prom::scrape(metrics).await;
-        let failed = prom::value(&s, "weir_config_reloads_failure_total", &[]);
-        let last_failure = prom::value(&s, "weir_config_last_reload_failure", &[]);
-        let last_success = prom::value(&s, "weir_config_last_reload_success", &[]);
-        failed == 1.0 && last_failure > 0.0 && last_success >= last_failure
+        let r = Reloads::of(&s);
+        r.failed == 1.0 && r.last_failure > 0.0 && r.last_success >= r.last_failure
     })
     .await;
     assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
 
     // Later the watches break and the next lists are refused: one more failed reload, and
     // when every watcher has listed again the unchanged configuration is applied anew.
-    let reloads = prom::value(&s, "weir_config_reloads_total", &[]);
+    let before = Reloads::of(&s);
     api.refuse_lists(2);
     api.cut_watches();
     let recovered = util::wait_until(WAIT, async || {
         s = prom::scrape(metrics).await;
-        let failed = prom::value(&s, "weir_config_reloads_failure_total", &[]);
-        let last_failure = prom::value(&s, "weir_config_last_reload_failure", &[]);
-        let last_success = prom::value(&s, "weir_config_last_reload_success", &[]);
-        failed == 2.0
-            && prom::value(&s, "weir_config_reloads_total", &[]) > reloads
-            && last_success >= last_failure
+        let r = Reloads::of(&s);
+        r.failed == 2.0 && r.total > before.total && r.last_success >= r.last_failure
     })
     .await;
     assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
