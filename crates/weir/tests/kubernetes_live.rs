@@ -54,6 +54,16 @@ fn ingress(host: &str) -> Value {
     })
 }
 
+/// A fake API server holding the Service `app` with one endpoint on `upstream`'s port,
+/// and `route` (an Ingress or IngressRoute) to it.
+async fn api_with(upstream: u16, route: Value) -> FakeApi {
+    let api = FakeApi::start(TOKEN).await.unwrap();
+    api.apply(service());
+    api.apply(slice(upstream));
+    api.apply(route);
+    api
+}
+
 /// Waits until `host` answers `status` (and, for 200, from `upstream`).
 async fn wait_for(base: &str, host: &str, status: u16, upstream: Option<&str>, weir: &WeirProcess) {
     let ok = util::wait_until(WAIT, async || {
@@ -99,10 +109,7 @@ async fn start_with(
 async fn ingress_added_changed_deleted_and_kept_when_the_api_is_gone() {
     let one = server::echo("one").await.unwrap();
     let two = server::echo("two").await.unwrap();
-    let api = FakeApi::start(TOKEN).await.unwrap();
-    api.apply(service());
-    api.apply(slice(one.port()));
-    api.apply(ingress("a.test"));
+    let api = api_with(one.port(), ingress("a.test")).await;
 
     let [web, admin] = util::free_ports::<2>().unwrap();
     let weir = start(web, admin, "kubernetesingress", &api.url(), TOKEN).await;
@@ -149,10 +156,7 @@ async fn ingress_added_changed_deleted_and_kept_when_the_api_is_gone() {
 #[tokio::test]
 async fn a_wrong_token_serves_nothing_and_says_why() {
     let one = server::echo("one").await.unwrap();
-    let api = FakeApi::start(TOKEN).await.unwrap();
-    api.apply(service());
-    api.apply(slice(one.port()));
-    api.apply(ingress("a.test"));
+    let api = api_with(one.port(), ingress("a.test")).await;
     let [web, admin] = util::free_ports::<2>().unwrap();
     let weir = start(web, admin, "kubernetesingress", &api.url(), "wrong").await;
     let said = util::wait_until(WAIT, async || weir.logs().contains("401")).await;
@@ -177,10 +181,7 @@ fn ingress_route(host: &str) -> Value {
 #[tokio::test]
 async fn crd_provider_follows_ingress_routes() {
     let one = server::echo("one").await.unwrap();
-    let api = FakeApi::start(TOKEN).await.unwrap();
-    api.apply(service());
-    api.apply(slice(one.port()));
-    api.apply(ingress_route("r.test"));
+    let api = api_with(one.port(), ingress_route("r.test")).await;
     let [web, admin] = util::free_ports::<2>().unwrap();
     let weir = start(web, admin, "kubernetescrd", &api.url(), TOKEN).await;
     let base = format!("http://127.0.0.1:{web}");
@@ -214,10 +215,7 @@ impl Reloads {
 #[tokio::test]
 async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
     let one = server::echo("one").await.unwrap();
-    let api = FakeApi::start(TOKEN).await.unwrap();
-    api.apply(service());
-    api.apply(slice(one.port()));
-    api.apply(ingress("a.test"));
+    let api = api_with(one.port(), ingress("a.test")).await;
     api.refuse_lists(3);
     let [web, admin, metrics] = util::free_ports::<3>().unwrap();
     let st = static_config(web, admin).replace(
