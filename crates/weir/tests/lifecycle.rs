@@ -183,13 +183,13 @@ async fn sigterm_finishes_in_flight_requests_and_fails_ping() {
     address: "127.0.0.1:{web}"
     transport:
       lifeCycle:
-        requestAcceptGraceTimeout: 2s
+        requestAcceptGraceTimeout: 5s
         graceTimeOut: 30s
   traefik:
     address: "127.0.0.1:{admin}"
     transport:
       lifeCycle:
-        requestAcceptGraceTimeout: 2s
+        requestAcceptGraceTimeout: 5s
 ping: {{}}
 providers:
   file:
