@@ -386,37 +386,7 @@ mod tests {
     }
 
     fn record() -> Record {
-        let mut origin = http::HeaderMap::new();
-        origin.insert(
-            http::header::CONTENT_TYPE,
-            http::HeaderValue::from_static("text/html"),
-        );
-        Record {
-            arrived: std::time::Instant::now(),
-            client: "10.0.0.7:51234".parse().unwrap(),
-            method: http::Method::GET,
-            version: Version::HTTP_11,
-            text: RequestText::new([b"whoami.local:8000", b"/a?b=1", b"", b"curl/8", b""]),
-            tls: None,
-            tls_client_subject: None,
-            request_headers: vec![("Authorization".into(), "REDACTED".into())],
-            content_length: 0,
-            entrypoint: Arc::from("web"),
-            duration: Duration::from_millis(12),
-            router: Some(Arc::from("whoami@file")),
-            service: Some(Arc::from("whoami@file")),
-            service_url: Some(Arc::from("http://127.0.0.1:9101")),
-            origin_status: Some(200),
-            overhead: Some(Duration::from_millis(2)),
-            status: 200,
-            size: 345,
-            origin_size: None,
-            count: 7,
-            retries: 0,
-            username: None,
-            response_headers: vec![("Content-Type".into(), "text/plain".into())],
-            origin_headers: Some(Box::new(origin)),
-        }
+        crate::access::sample_record()
     }
 
     fn text(s: &Settings, r: &Record) -> String {

@@ -1,7 +1,8 @@
 //! Access logs (`accessLog`): Traefik's common log format or JSON with Traefik's field
-//! names, filters, per-field and per-header modes. Lines are formatted and written on a
-//! dedicated thread fed by a bounded queue: when the disk or pipe is slow the queue fills
-//! and lines are dropped (and counted), requests never wait.
+//! names, filters, per-field and per-header modes. A line is formatted where its request
+//! ends, into a bounded buffer of that thread, and written by a dedicated thread: when the
+//! disk or pipe is slow the buffers fill and lines are dropped (and counted), requests
+//! never wait.
 
 mod clock;
 mod encode;
@@ -493,11 +494,48 @@ impl AccessLogger {
         {
             return;
         }
-        if !self.writer.send(record)
+        if !self.writer.log(&record)
             && let Some(m) = &self.metrics
         {
             m.log_line_dropped();
         }
+    }
+}
+
+/// A logged request for the formatter's and the writer's tests: GET
+/// `whoami.local:8000/a?b=1` from 10.0.0.7, answered 200 with 345 bytes in 12 ms.
+#[cfg(test)]
+pub(crate) fn sample_record() -> Record {
+    let mut origin = HeaderMap::new();
+    origin.insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/html"),
+    );
+    Record {
+        arrived: Instant::now(),
+        client: SocketAddr::from(([10, 0, 0, 7], 51234)),
+        method: Method::GET,
+        version: Version::HTTP_11,
+        text: RequestText::new([b"whoami.local:8000", b"/a?b=1", b"", b"curl/8", b""]),
+        tls: None,
+        tls_client_subject: None,
+        request_headers: vec![("Authorization".into(), "REDACTED".into())],
+        content_length: 0,
+        entrypoint: Arc::from("web"),
+        duration: Duration::from_millis(12),
+        router: Some(Arc::from("whoami@file")),
+        service: Some(Arc::from("whoami@file")),
+        service_url: Some(Arc::from("http://127.0.0.1:9101")),
+        origin_status: Some(200),
+        overhead: Some(Duration::from_millis(2)),
+        status: 200,
+        size: 345,
+        origin_size: None,
+        count: 7,
+        retries: 0,
+        username: None,
+        response_headers: vec![("Content-Type".into(), "text/plain".into())],
+        origin_headers: Some(Box::new(origin)),
     }
 }
 

@@ -1,94 +1,235 @@
-//! The writer thread: a bounded queue in, a buffered file or stdout out. Blocking writes
-//! happen here only, so a slow disk fills the queue and costs dropped lines, not latency.
+//! Where lines go: each thread that logs formats its lines into a buffer of its own (a
+//! [`Slot`]), and one writer thread takes the filled buffers and writes them to the file
+//! or stdout. Blocking writes happen on that thread only, so a slow disk fills the buffers
+//! and costs dropped lines, not latency.
 //!
-//! Requests never wake the thread for a line: it wakes on its own every
-//! [`TICK`], or when the queue is a quarter full, drains everything queued and writes it
-//! with one flush. Waking it per line (a futex call, a context switch and a `write` for
-//! each request) cost more than the rest of the proxying.
+//! Why a buffer per thread and no queue of records: handing each request's record to the
+//! writer thread kept about a thousand records in flight, allocated on the worker and
+//! freed on the writer, so every new record landed in memory no cache held. Measured side
+//! by side (`scripts/bench-ab accesslog`), that handoff cost more CPU per request than
+//! formatting the line did. A line formatted where the request ends reuses warm memory,
+//! and the worker's buffer lock is never contended but for the writer's swap.
 //!
-//! Lines are written in pieces of about [`WRITE_AT`], always whole lines: a second
-//! process appending to the same file (an overlapping restart) or a write that fails
-//! half-way then never splits a line. 256 KiB pieces cost the kernel less per line than
-//! 64 KiB ones (`scripts/bench-log-writes`: 1 GiB to ext4 here in 0.25–0.28 s of system
-//! time against 0.37–0.39 s). Pieces cut at multiples of 256 KiB in the file can cost less
-//! still, the page cache taking them as whole large folios, but they split lines.
+//! Requests never wake the thread for a line: it wakes on its own every [`TICK`], or when
+//! a buffer holds a quarter of its line limit or [`WAKE_AT`] bytes, swaps every buffer for
+//! an empty one and writes what it took. Buffers hold whole lines, so a second process
+//! appending to the same file (an overlapping restart) or a write that fails half-way
+//! never splits one. Lines of different threads keep their order within a thread; across
+//! threads they interleave by buffer, as nginx's per-worker `buffer=` does.
 
+use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{Record, Settings, format};
 
-/// The longest a line waits in the queue when traffic is light.
+/// The longest a line waits in its buffer when traffic is light.
 const TICK: Duration = Duration::from_millis(50);
 
-/// Lines are formatted into one buffer and written when it reaches this size, or when
-/// the queue is drained.
-const WRITE_AT: usize = 256 * 1024;
+/// A buffer this large wakes the writer before its tick: 256 KiB writes cost the kernel
+/// less per line than 64 KiB ones (`scripts/bench-log-writes`: 1 GiB to ext4 here in
+/// 0.25–0.28 s of system time against 0.37–0.39 s).
+const WAKE_AT: usize = 256 * 1024;
 
-/// Handle to the writer thread; the thread ends when every handle is dropped.
+/// Tells writers apart in the threads' lists of slots.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Handle to the writer thread; the thread ends at [`Writer::finish`] or when every
+/// handle is dropped.
 pub struct Writer {
-    tx: SyncSender<Box<Record>>,
-    signals: Arc<Signals>,
-    /// Queued lines that make a request wake the thread before its tick.
-    wake_at: usize,
+    shared: Arc<Shared>,
     thread: Thread,
-    handle: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+    handle: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// What the logging threads and the writer thread share.
+struct Shared {
+    id: u64,
+    settings: Arc<Settings>,
+    /// Lines a slot holds before new ones are dropped (`bufferingSize`).
+    limit: usize,
+    /// Lines in a slot that wake the writer before its tick.
+    wake_lines: usize,
+    /// Every thread's slot, registered on its first line.
+    slots: Mutex<Vec<Arc<Slot>>>,
+    /// Reopen the file before the next write (SIGUSR1).
+    reopen: AtomicBool,
+    /// Set by [`Writer::finish`]: write what is buffered, then end; later lines are
+    /// dropped.
+    closing: AtomicBool,
+}
+
+/// One thread's lines not yet written, and what it formats them with.
+struct Slot {
+    state: Mutex<SlotState>,
+    /// Its thread has ended: the writer drains it once more and forgets it.
+    retired: AtomicBool,
+}
+
+struct SlotState {
+    buf: Vec<u8>,
+    lines: usize,
+    /// The writer was woken for what the buffer holds.
+    woke: bool,
+    formatter: format::Formatter,
+    /// Arrival instants to wall-clock time, renewed at each swap.
+    clock: WallClock,
+}
+
+impl Slot {
+    fn new() -> Slot {
+        Slot {
+            state: Mutex::new(SlotState {
+                buf: Vec::new(),
+                lines: 0,
+                woke: false,
+                formatter: format::Formatter::default(),
+                clock: WallClock::now(),
+            }),
+            retired: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The slots of the current thread, one per writer it has logged to; marked retired when
+/// the thread ends.
+struct Local(Vec<(u64, Arc<Slot>)>);
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        for (_, slot) in &self.0 {
+            slot.retired.store(true, Ordering::Release);
+        }
+    }
+}
+
+thread_local! {
+    static LOCAL: RefCell<Local> = const { RefCell::new(Local(Vec::new())) };
 }
 
 impl Writer {
     /// Opens the output and starts the thread.
     pub fn start(settings: Arc<Settings>) -> io::Result<Writer> {
         let out = open(&settings)?;
-        let wake_at = (settings.queue / 4).max(1);
-        let (tx, rx) = sync_channel(settings.queue);
-        let signals = Arc::new(Signals::default());
-        let theirs = signals.clone();
+        let shared = Arc::new(Shared {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            limit: settings.queue.max(1),
+            wake_lines: (settings.queue / 4).max(1),
+            settings,
+            slots: Mutex::new(Vec::new()),
+            reopen: AtomicBool::new(false),
+            closing: AtomicBool::new(false),
+        });
+        let theirs = shared.clone();
         let handle = std::thread::Builder::new()
             .name("weir-accesslog".into())
-            .spawn(move || run(&settings, out, &rx, &theirs))?;
+            .spawn(move || run(&theirs, out))?;
         Ok(Writer {
-            tx,
-            signals,
-            wake_at,
+            shared,
             thread: handle.thread().clone(),
-            handle: std::sync::Mutex::new(Some(handle)),
+            handle: Mutex::new(Some(handle)),
         })
     }
 
-    /// Writes every queued line and stops the thread (at shutdown: lines wait up to a tick
-    /// in the queue). Later lines are dropped.
+    /// Writes every buffered line and stops the thread (at shutdown: lines wait up to a
+    /// tick in their buffers). Later lines are dropped.
     pub fn finish(&self) {
-        self.signals.closing.store(true, Ordering::Release);
+        self.shared.closing.store(true, Ordering::Release);
         self.thread.unpark();
-        let handle = self.handle.lock().ok().and_then(|mut h| h.take());
+        let handle = self
+            .handle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
         if let Some(handle) = handle {
             let _ = handle.join();
         }
     }
 
-    /// Queues a line; false when the queue is full (the line is dropped).
-    pub(crate) fn send(&self, record: Box<Record>) -> bool {
-        match self.tx.try_send(record) {
-            Ok(()) => {
-                if self.signals.pending.fetch_add(1, Ordering::Relaxed) + 1 == self.wake_at {
-                    self.thread.unpark();
-                }
-                true
-            }
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+    /// Formats `record` into this thread's buffer; false when the line is dropped (the
+    /// buffer is full because the output is behind, or the writer has finished).
+    pub(crate) fn log(&self, record: &Record) -> bool {
+        if self.shared.closing.load(Ordering::Relaxed) {
+            return false;
         }
+        let id = self.shared.id;
+        let logged = LOCAL.try_with(|local| {
+            let mut local = local.try_borrow_mut().ok()?;
+            let at = match local.0.iter().position(|(i, _)| *i == id) {
+                Some(at) => at,
+                None => {
+                    // Forget the slots of writers that have finished.
+                    local.0.retain(|(_, s)| !s.retired.load(Ordering::Relaxed));
+                    let slot = Arc::new(Slot::new());
+                    self.register(&slot);
+                    local.0.push((id, slot));
+                    local.0.len() - 1
+                }
+            };
+            Some(self.format_into(&local.0[at].1, record))
+        });
+        match logged {
+            Ok(Some(kept)) => kept,
+            _ => {
+                // The thread is ending (its list is gone): a slot for this line only,
+                // retired once the line is in, so the writer drains it once and forgets it.
+                let slot = Arc::new(Slot::new());
+                self.register(&slot);
+                let kept = self.format_into(&slot, record);
+                slot.retired.store(true, Ordering::Release);
+                kept
+            }
+        }
+    }
+
+    /// Formats `record` into `slot`'s buffer unless it is full; wakes the writer when the
+    /// buffer has become worth a write.
+    fn format_into(&self, slot: &Slot, record: &Record) -> bool {
+        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.lines >= self.shared.limit {
+            return false;
+        }
+        let SlotState {
+            buf,
+            lines,
+            woke,
+            formatter,
+            clock,
+        } = &mut *state;
+        formatter.line(&self.shared.settings, record, clock.at(record.arrived), buf);
+        *lines += 1;
+        let wake = !*woke && (*lines >= self.shared.wake_lines || buf.len() >= WAKE_AT);
+        *woke |= wake;
+        drop(state);
+        if wake {
+            self.thread.unpark();
+        }
+        true
+    }
+
+    fn register(&self, slot: &Arc<Slot>) {
+        self.shared
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(slot.clone());
     }
 
     /// Asks the thread to reopen the file before its next write.
     pub fn reopen(&self) {
-        self.signals.reopen.store(true, Ordering::Release);
+        self.shared.reopen.store(true, Ordering::Release);
         self.thread.unpark();
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.finish();
     }
 }
 
@@ -110,51 +251,46 @@ fn open(settings: &Settings) -> io::Result<Box<dyn Write + Send>> {
     })
 }
 
-/// What the requests and the control calls tell the thread.
-#[derive(Default)]
-struct Signals {
-    /// Reopen the file before the next write (SIGUSR1).
-    reopen: AtomicBool,
-    /// Lines queued since the thread last drained.
-    pending: AtomicUsize,
-    /// Set by [`Writer::finish`]: write what is queued, then end.
-    closing: AtomicBool,
-}
-
-fn run(
-    settings: &Settings,
-    mut out: Box<dyn Write + Send>,
-    rx: &Receiver<Box<Record>>,
-    signals: &Signals,
-) {
-    let mut buf: Vec<u8> = Vec::with_capacity(WRITE_AT + 4096);
-    let mut formatter = format::Formatter::default();
+fn run(shared: &Shared, mut out: Box<dyn Write + Send>) {
+    let mut taken: Vec<u8> = Vec::with_capacity(WAKE_AT + 4096);
     loop {
         std::thread::park_timeout(TICK);
-        let closing = signals.closing.load(Ordering::Acquire);
-        if signals.reopen.swap(false, Ordering::AcqRel) {
-            match open(settings) {
+        let closing = shared.closing.load(Ordering::Acquire);
+        if shared.reopen.swap(false, Ordering::AcqRel) {
+            match open(&shared.settings) {
                 Ok(o) => out = o,
                 Err(e) => tracing::error!("access log: cannot reopen: {e}"),
             }
         }
-        signals.pending.store(0, Ordering::Relaxed);
-        let clock = WallClock::now();
-        // Drain what is queued, writing in large pieces of whole lines.
-        let closed = loop {
-            match rx.try_recv() {
-                Ok(record) => {
-                    formatter.line(settings, &record, clock.at(record.arrived), &mut buf);
-                    if buf.len() >= WRITE_AT {
-                        write(&mut out, &mut buf);
-                    }
-                }
-                Err(TryRecvError::Empty) => break false,
-                Err(TryRecvError::Disconnected) => break true,
+        let slots = shared
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        for slot in &slots {
+            // Read before the swap: a slot retired by then has had its last line.
+            let retired = slot.retired.load(Ordering::Acquire);
+            {
+                let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
+                std::mem::swap(&mut state.buf, &mut taken);
+                state.lines = 0;
+                state.woke = false;
+                state.clock = WallClock::now();
             }
-        };
-        write(&mut out, &mut buf);
-        if closed || closing {
+            write(&mut out, &mut taken);
+            if retired {
+                shared
+                    .slots
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .retain(|s| !Arc::ptr_eq(s, slot));
+            }
+        }
+        if closing {
+            // The threads' lists forget slots marked retired.
+            for slot in &slots {
+                slot.retired.store(true, Ordering::Release);
+            }
             return;
         }
     }
@@ -172,7 +308,7 @@ fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
 }
 
 /// The wall clock at a monotonic instant, read once per batch: a request's arrival time
-/// is converted instead of read from the wall clock on the request's path.
+/// is converted instead of read from the wall clock for each line.
 struct WallClock {
     instant: Instant,
     wall: SystemTime,
@@ -198,6 +334,18 @@ impl WallClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::sample_record;
+    use weir_config::static_config::AccessLog as AccessLogConfig;
+
+    fn settings(file: &std::path::Path, buffering: i64) -> Arc<Settings> {
+        let c = AccessLogConfig {
+            format: "json".into(),
+            file_path: file.display().to_string(),
+            buffering_size: buffering,
+            ..Default::default()
+        };
+        Arc::new(Settings::from_static(&c).0)
+    }
 
     #[test]
     fn arrival_instants_map_to_the_wall_clock() {
@@ -206,5 +354,58 @@ mod tests {
         let earlier = clock.instant.checked_sub(second).unwrap();
         assert_eq!(clock.at(earlier), clock.wall - second);
         assert_eq!(clock.at(clock.instant + second), clock.wall + second);
+    }
+
+    /// Four threads log through their own buffers; every line arrives whole, each
+    /// thread's in its order, and the slots of threads that ended are forgotten.
+    #[test]
+    fn every_threads_lines_arrive_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("access.json");
+        let writer = Arc::new(Writer::start(settings(&file, 0)).unwrap());
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                let writer = writer.clone();
+                std::thread::spawn(move || {
+                    let mut r = sample_record();
+                    for i in 0..300 {
+                        r.count = t * 1000 + i;
+                        assert!(writer.log(&r));
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        writer.finish();
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut seen: Vec<Vec<u64>> = vec![Vec::new(); 4];
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let count = v["RequestCount"].as_u64().unwrap();
+            seen[usize::try_from(count / 1000).unwrap()].push(count % 1000);
+        }
+        for counts in &seen {
+            assert_eq!(*counts, (0..300).collect::<Vec<u64>>());
+        }
+        assert!(writer.shared.slots.lock().unwrap().is_empty());
+        // Finished: later lines are dropped.
+        assert!(!writer.log(&sample_record()));
+    }
+
+    /// A buffer the writer has not emptied takes `bufferingSize` lines, then drops.
+    #[test]
+    fn a_full_buffer_drops_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Writer::start(settings(&dir.path().join("a.log"), 3)).unwrap();
+        // Not registered: the writer thread never empties it.
+        let slot = Slot::new();
+        let kept: Vec<bool> = (0..5)
+            .map(|_| writer.format_into(&slot, &sample_record()))
+            .collect();
+        assert_eq!(kept, [true, true, true, false, false]);
+        let state = slot.state.lock().unwrap();
+        assert_eq!(state.buf.iter().filter(|&&b| b == b'\n').count(), 3);
     }
 }
