@@ -49,7 +49,7 @@ impl RouteKey<'_> {
     }
 }
 
-/// Memos of one writer thread.
+/// Memos of one thread's formatter.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     routes: [(OwnedRoute, Vec<u8>); ROUTE_SLOTS],

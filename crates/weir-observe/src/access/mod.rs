@@ -22,8 +22,8 @@ pub use writer::Writer;
 
 use crate::metrics::Metrics;
 
-/// Lines queued for the writer before new ones are dropped, when `bufferingSize` is 0.
-pub const DEFAULT_QUEUE: usize = 4096;
+/// Lines a thread holds unwritten before new ones are dropped, when `bufferingSize` is 0.
+pub const DEFAULT_BUFFERED_LINES: usize = 4096;
 
 /// Output layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +64,9 @@ pub struct Settings {
     pub file: Option<std::path::PathBuf>,
     /// Layout.
     pub format: Format,
-    /// Queue length before lines are dropped (`bufferingSize`, default
-    /// [`DEFAULT_QUEUE`]).
-    pub queue: usize,
+    /// Lines a thread holds unwritten before new ones are dropped (`bufferingSize`,
+    /// default [`DEFAULT_BUFFERED_LINES`]).
+    pub buffered_lines: usize,
     /// Log requests to weir's own routers.
     pub add_internals: bool,
     status: Option<StatusFilter>,
@@ -176,10 +176,10 @@ impl Settings {
         let settings = Settings {
             file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
             format,
-            queue: usize::try_from(c.buffering_size)
+            buffered_lines: usize::try_from(c.buffering_size)
                 .ok()
                 .filter(|&n| n > 0)
-                .unwrap_or(DEFAULT_QUEUE),
+                .unwrap_or(DEFAULT_BUFFERED_LINES),
             add_internals: c.add_internals,
             status: (!ranges.is_empty()).then_some(StatusFilter(ranges)),
             retry_attempts: c.filters.retry_attempts,
@@ -291,8 +291,8 @@ fn canonical_header(name: &str) -> String {
 }
 
 /// The texts of a request a line prints, copied as they came into one buffer when the
-/// request arrives (one allocation instead of one per text; checked for UTF-8 by the
-/// writer, off the request's path).
+/// request arrives (one allocation instead of one per text; checked for UTF-8 when the
+/// line is formatted, and only when a text needs escaping).
 #[derive(Debug, Default)]
 pub(crate) struct RequestText {
     buf: Vec<u8>,
@@ -349,12 +349,12 @@ impl RequestText {
 }
 
 /// One request's log line before formatting: the request side is captured when it
-/// arrives, the rest filled in when its response is done, and the same allocation goes to
-/// the writer.
+/// arrives, the rest filled in when its response is done; formatted into the thread's
+/// log buffer, then dropped.
 #[derive(Debug)]
 pub struct Record {
-    /// When the request arrived; the writer turns it into wall-clock time (one clock read
-    /// per batch instead of one per request).
+    /// When the request arrived; turned into wall-clock time with a pair of clock readings
+    /// the writer renews at each batch (no wall-clock read per request).
     pub(crate) arrived: Instant,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
@@ -382,7 +382,7 @@ pub struct Record {
     pub(crate) username: Option<Arc<str>>,
     pub(crate) response_headers: Vec<(String, String)>,
     /// The server's response headers (`origin_<Name>`), kept by the load balancer only
-    /// when headers are logged; filtered and printed by the writer.
+    /// when headers are logged; filtered when the line is formatted.
     pub(crate) origin_headers: Option<Box<HeaderMap>>,
 }
 
@@ -423,7 +423,7 @@ impl AccessLogger {
         self.writer.reopen();
     }
 
-    /// Writes what is queued and stops the writer (at shutdown).
+    /// Writes what is buffered and stops the writer (at shutdown).
     pub fn finish(&self) {
         self.writer.finish();
     }
@@ -485,8 +485,8 @@ impl AccessLogger {
         self.settings.headers(headers)
     }
 
-    /// Queues a finished request if the filters keep it; drops it (counted) when the
-    /// writer is behind.
+    /// Formats a finished request into the thread's log buffer if the filters keep it;
+    /// drops it (counted) when the writer is behind.
     pub(crate) fn log(&self, record: Box<Record>) {
         if !self
             .settings

@@ -118,8 +118,8 @@ impl Writer {
         let out = open(&settings)?;
         let shared = Arc::new(Shared {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-            limit: settings.queue.max(1),
-            wake_lines: (settings.queue / 4).max(1),
+            limit: settings.buffered_lines.max(1),
+            wake_lines: (settings.buffered_lines / 4).max(1),
             settings,
             slots: Mutex::new(Vec::new()),
             reopen: AtomicBool::new(false),
