@@ -1,8 +1,8 @@
 //! Access logs (`accessLog`): Traefik's common log format or JSON with Traefik's field
 //! names, filters, per-field and per-header modes. A line is formatted where its request
-//! ends, into a bounded buffer of that thread, and written by a dedicated thread: when the
-//! disk or pipe is slow the buffers fill and lines are dropped (and counted), requests
-//! never wait.
+//! ends, appended to a bounded buffer and written by a dedicated thread: when the disk or
+//! pipe is slow the buffer fills and lines are dropped (and counted), requests never
+//! wait.
 
 mod clock;
 mod encode;
@@ -22,7 +22,7 @@ pub use writer::Writer;
 
 use crate::metrics::Metrics;
 
-/// Lines a thread holds unwritten before new ones are dropped, when `bufferingSize` is 0.
+/// Unwritten lines before new ones are dropped, when `bufferingSize` is 0.
 pub const DEFAULT_BUFFERED_LINES: usize = 4096;
 
 /// Output layout.
@@ -64,8 +64,8 @@ pub struct Settings {
     pub file: Option<std::path::PathBuf>,
     /// Layout.
     pub format: Format,
-    /// Lines a thread holds unwritten before new ones are dropped (`bufferingSize`,
-    /// default [`DEFAULT_BUFFERED_LINES`]).
+    /// Unwritten lines before new ones are dropped (`bufferingSize`, default
+    /// [`DEFAULT_BUFFERED_LINES`]).
     pub buffered_lines: usize,
     /// Log requests to weir's own routers.
     pub add_internals: bool,
@@ -349,12 +349,12 @@ impl RequestText {
 }
 
 /// One request's log line before formatting: the request side is captured when it
-/// arrives, the rest filled in when its response is done; formatted into the thread's
-/// log buffer, then dropped.
+/// arrives, the rest filled in when its response is done; formatted by the thread that
+/// ends the request, then dropped.
 #[derive(Debug)]
 pub struct Record {
     /// When the request arrived; turned into wall-clock time with a pair of clock readings
-    /// the writer renews at each batch (no wall-clock read per request).
+    /// the formatting thread renews every second (no wall-clock read per request).
     pub(crate) arrived: Instant,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
@@ -485,8 +485,8 @@ impl AccessLogger {
         self.settings.headers(headers)
     }
 
-    /// Formats a finished request into the thread's log buffer if the filters keep it;
-    /// drops it (counted) when the writer is behind.
+    /// Formats a finished request and buffers the line if the filters keep it; drops it
+    /// (counted) when the writer is behind.
     pub(crate) fn log(&self, record: Box<Record>) {
         if !self
             .settings

@@ -1,21 +1,21 @@
-//! Where lines go: each thread that logs formats its lines into a buffer of its own (a
-//! [`Slot`]), and one writer thread takes the filled buffers and writes them to the file
-//! or stdout. Blocking writes happen on that thread only, so a slow disk fills the buffers
-//! and costs dropped lines, not latency.
+//! Where lines go: the thread that ends a request formats its line (with a formatter of
+//! its own) and appends it to one shared buffer; a writer thread takes the buffer and
+//! writes it to the file or stdout. Blocking writes happen on that thread only, so a slow
+//! disk fills the buffer and costs dropped lines, not latency.
 //!
-//! Why a buffer per thread and no queue of records: handing each request's record to the
-//! writer thread kept about a thousand records in flight, allocated on the worker and
+//! Why lines and not records cross threads: handing each request's record to the writer
+//! thread to format kept about a thousand records in flight, allocated on the worker and
 //! freed on the writer, so every new record landed in memory no cache held. Measured side
 //! by side (`scripts/bench-ab accesslog`), that handoff cost more CPU per request than
-//! formatting the line did. A line formatted where the request ends reuses warm memory,
-//! and the worker's buffer lock is never contended but for the writer's swap.
+//! formatting the line did. A line formatted where the request ends uses warm memory, and
+//! the shared buffer's lock is held only to copy it in, so lines stay in the order their
+//! requests ended, as Traefik writes them.
 //!
 //! Requests never wake the thread for a line: it wakes on its own every [`TICK`], or when
-//! a buffer holds a quarter of its line limit or [`WAKE_AT`] bytes, swaps every buffer for
-//! an empty one and writes what it took. Buffers hold whole lines, so a second process
+//! the buffer holds a quarter of its line limit or [`WAKE_AT`] bytes, swaps the buffer for
+//! an empty one and writes what it took. The buffer holds whole lines, so a second process
 //! appending to the same file (an overlapping restart) or a write that fails half-way
-//! never splits one. Lines of different threads keep their order within a thread; across
-//! threads they interleave by buffer, as nginx's per-worker `buffer=` does.
+//! never splits one.
 
 use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::{Record, Settings, format};
 
-/// The longest a line waits in its buffer when traffic is light.
+/// The longest a line waits in the buffer when traffic is light.
 const TICK: Duration = Duration::from_millis(50);
 
 /// A buffer this large wakes the writer before its tick: 256 KiB writes cost the kernel
@@ -36,11 +36,15 @@ const TICK: Duration = Duration::from_millis(50);
 /// 0.25–0.28 s of system time against 0.37–0.39 s).
 const WAKE_AT: usize = 256 * 1024;
 
-/// Tells writers apart in the threads' lists of slots.
+/// How long a thread converts arrival instants to wall-clock time with one pair of clock
+/// readings before it reads both clocks again.
+const CLOCK_RENEW: Duration = Duration::from_secs(1);
+
+/// Tells writers apart in the threads' formatters.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
-/// Handle to the writer thread; the thread ends at [`Writer::finish`] or when every
-/// handle is dropped.
+/// Handle to the writer thread; the thread ends at [`Writer::finish`] or when the handle
+/// is dropped.
 pub struct Writer {
     shared: Arc<Shared>,
     thread: Thread,
@@ -51,12 +55,11 @@ pub struct Writer {
 struct Shared {
     id: u64,
     settings: Arc<Settings>,
-    /// Lines a slot holds before new ones are dropped (`bufferingSize`).
+    /// Lines the buffer holds before new ones are dropped (`bufferingSize`).
     limit: usize,
-    /// Lines in a slot that wake the writer before its tick.
+    /// Lines in the buffer that wake the writer before its tick.
     wake_lines: usize,
-    /// Every thread's slot, registered on its first line.
-    slots: Mutex<Vec<Arc<Slot>>>,
+    batch: Mutex<Batch>,
     /// Reopen the file before the next write (SIGUSR1).
     reopen: AtomicBool,
     /// Set by [`Writer::finish`]: write what is buffered, then end; later lines are
@@ -64,52 +67,54 @@ struct Shared {
     closing: AtomicBool,
 }
 
-/// One thread's lines not yet written, and what it formats them with.
-struct Slot {
-    state: Mutex<SlotState>,
-    /// Its thread has ended: the writer drains it once more and forgets it.
-    retired: AtomicBool,
-}
-
-struct SlotState {
+/// Lines not yet written.
+#[derive(Default)]
+struct Batch {
     buf: Vec<u8>,
     lines: usize,
     /// The writer was woken for what the buffer holds.
     woke: bool,
-    formatter: format::Formatter,
-    /// Arrival instants to wall-clock time, renewed at each swap.
-    clock: WallClock,
 }
 
-impl Slot {
-    fn new() -> Slot {
-        Slot {
-            state: Mutex::new(SlotState {
-                buf: Vec::new(),
-                lines: 0,
-                woke: false,
-                formatter: format::Formatter::default(),
-                clock: WallClock::now(),
-            }),
-            retired: AtomicBool::new(false),
+/// What a thread formats lines for one writer with.
+struct Local {
+    writer: Arc<Shared>,
+    formatter: format::Formatter,
+    /// Arrival instants to wall-clock time, renewed every [`CLOCK_RENEW`].
+    clock: WallClock,
+    line: Vec<u8>,
+}
+
+impl Local {
+    fn new(writer: Arc<Shared>) -> Local {
+        Local {
+            writer,
+            formatter: format::Formatter::default(),
+            clock: WallClock::now(),
+            line: Vec::new(),
         }
     }
-}
 
-/// The slots of the current thread, one per writer it has logged to; marked retired when
-/// the thread ends.
-struct Local(Vec<(u64, Arc<Slot>)>);
-
-impl Drop for Local {
-    fn drop(&mut self) {
-        for (_, slot) in &self.0 {
-            slot.retired.store(true, Ordering::Release);
+    /// Formats `record` into `self.line`.
+    fn format(&mut self, record: &Record) -> &[u8] {
+        if record
+            .arrived
+            .checked_duration_since(self.clock.instant)
+            .is_some_and(|d| d > CLOCK_RENEW)
+        {
+            self.clock = WallClock::now();
         }
+        self.line.clear();
+        let start = self.clock.at(record.arrived);
+        self.formatter
+            .line(&self.writer.settings, record, start, &mut self.line);
+        &self.line
     }
 }
 
 thread_local! {
-    static LOCAL: RefCell<Local> = const { RefCell::new(Local(Vec::new())) };
+    /// The current thread's formatters, one per writer it has logged to.
+    static LOCAL: RefCell<Vec<Local>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Writer {
@@ -121,7 +126,7 @@ impl Writer {
             limit: settings.buffered_lines.max(1),
             wake_lines: (settings.buffered_lines / 4).max(1),
             settings,
-            slots: Mutex::new(Vec::new()),
+            batch: Mutex::new(Batch::default()),
             reopen: AtomicBool::new(false),
             closing: AtomicBool::new(false),
         });
@@ -137,7 +142,7 @@ impl Writer {
     }
 
     /// Writes every buffered line and stops the thread (at shutdown: lines wait up to a
-    /// tick in their buffers). Later lines are dropped.
+    /// tick in the buffer). Later lines are dropped.
     pub fn finish(&self) {
         self.shared.closing.store(true, Ordering::Release);
         self.thread.unpark();
@@ -151,73 +156,54 @@ impl Writer {
         }
     }
 
-    /// Formats `record` into this thread's buffer; false when the line is dropped (the
+    /// Formats `record` and appends it to the buffer; false when the line is dropped (the
     /// buffer is full because the output is behind, or the writer has finished).
     pub(crate) fn log(&self, record: &Record) -> bool {
         if self.shared.closing.load(Ordering::Relaxed) {
             return false;
         }
         let id = self.shared.id;
-        let logged = LOCAL.try_with(|local| {
-            let mut local = local.try_borrow_mut().ok()?;
-            let at = match local.0.iter().position(|(i, _)| *i == id) {
+        let appended = LOCAL.try_with(|locals| {
+            let mut locals = locals.try_borrow_mut().ok()?;
+            let at = match locals.iter().position(|l| l.writer.id == id) {
                 Some(at) => at,
                 None => {
-                    // Forget the slots of writers that have finished.
-                    local.0.retain(|(_, s)| !s.retired.load(Ordering::Relaxed));
-                    let slot = Arc::new(Slot::new());
-                    self.register(&slot);
-                    local.0.push((id, slot));
-                    local.0.len() - 1
+                    // Forget the formatters of writers that have finished.
+                    locals.retain(|l| !l.writer.closing.load(Ordering::Relaxed));
+                    locals.push(Local::new(self.shared.clone()));
+                    locals.len() - 1
                 }
             };
-            Some(self.format_into(&local.0[at].1, record))
+            Some(self.append(locals[at].format(record)))
         });
-        match logged {
-            Ok(Some(kept)) => kept,
-            _ => {
-                // The thread is ending (its list is gone): a slot for this line only,
-                // retired once the line is in, so the writer drains it once and forgets it.
-                let slot = Arc::new(Slot::new());
-                self.register(&slot);
-                let kept = self.format_into(&slot, record);
-                slot.retired.store(true, Ordering::Release);
-                kept
-            }
+        match appended {
+            Ok(Some(appended)) => appended,
+            // The thread is ending (its formatters are gone): one for this line only.
+            _ => self.append(Local::new(self.shared.clone()).format(record)),
         }
     }
 
-    /// Formats `record` into `slot`'s buffer unless it is full; wakes the writer when the
+    /// Appends one formatted line unless the buffer is full; wakes the writer when the
     /// buffer has become worth a write.
-    fn format_into(&self, slot: &Slot, record: &Record) -> bool {
-        let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
-        if state.lines >= self.shared.limit {
+    fn append(&self, line: &[u8]) -> bool {
+        let mut batch = self
+            .shared
+            .batch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if batch.lines >= self.shared.limit {
             return false;
         }
-        let SlotState {
-            buf,
-            lines,
-            woke,
-            formatter,
-            clock,
-        } = &mut *state;
-        formatter.line(&self.shared.settings, record, clock.at(record.arrived), buf);
-        *lines += 1;
-        let wake = !*woke && (*lines >= self.shared.wake_lines || buf.len() >= WAKE_AT);
-        *woke |= wake;
-        drop(state);
+        batch.buf.extend_from_slice(line);
+        batch.lines += 1;
+        let wake =
+            !batch.woke && (batch.lines >= self.shared.wake_lines || batch.buf.len() >= WAKE_AT);
+        batch.woke |= wake;
+        drop(batch);
         if wake {
             self.thread.unpark();
         }
         true
-    }
-
-    fn register(&self, slot: &Arc<Slot>) {
-        self.shared
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(slot.clone());
     }
 
     /// Asks the thread to reopen the file before its next write.
@@ -262,35 +248,14 @@ fn run(shared: &Shared, mut out: Box<dyn Write + Send>) {
                 Err(e) => tracing::error!("access log: cannot reopen: {e}"),
             }
         }
-        let slots = shared
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        for slot in &slots {
-            // Read before the swap: a slot retired by then has had its last line.
-            let retired = slot.retired.load(Ordering::Acquire);
-            {
-                let mut state = slot.state.lock().unwrap_or_else(PoisonError::into_inner);
-                std::mem::swap(&mut state.buf, &mut taken);
-                state.lines = 0;
-                state.woke = false;
-                state.clock = WallClock::now();
-            }
-            write(&mut out, &mut taken);
-            if retired {
-                shared
-                    .slots
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .retain(|s| !Arc::ptr_eq(s, slot));
-            }
+        {
+            let mut batch = shared.batch.lock().unwrap_or_else(PoisonError::into_inner);
+            std::mem::swap(&mut batch.buf, &mut taken);
+            batch.lines = 0;
+            batch.woke = false;
         }
+        write(&mut out, &mut taken);
         if closing {
-            // The threads' lists forget slots marked retired.
-            for slot in &slots {
-                slot.retired.store(true, Ordering::Release);
-            }
             return;
         }
     }
@@ -307,8 +272,8 @@ fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
     buf.clear();
 }
 
-/// The wall clock at a monotonic instant, read once per batch: a request's arrival time
-/// is converted instead of read from the wall clock for each line.
+/// The wall clock at a monotonic instant: a request's arrival time is converted with a
+/// pair of readings instead of read from the wall clock for each line.
 struct WallClock {
     instant: Instant,
     wall: SystemTime,
@@ -356,8 +321,8 @@ mod tests {
         assert_eq!(clock.at(clock.instant + second), clock.wall + second);
     }
 
-    /// Four threads log through their own buffers; every line arrives whole, each
-    /// thread's in its order, and the slots of threads that ended are forgotten.
+    /// Four threads log at once; every line arrives whole and once, each thread's in its
+    /// order; after `finish`, lines are dropped.
     #[test]
     fn every_threads_lines_arrive_in_order() {
         let dir = tempfile::tempdir().unwrap();
@@ -389,9 +354,46 @@ mod tests {
         for counts in &seen {
             assert_eq!(*counts, (0..300).collect::<Vec<u64>>());
         }
-        assert!(writer.shared.slots.lock().unwrap().is_empty());
-        // Finished: later lines are dropped.
         assert!(!writer.log(&sample_record()));
+    }
+
+    /// Two threads take turns: the lines come out in the order they were logged, not
+    /// grouped by thread.
+    #[test]
+    fn lines_keep_the_order_their_requests_ended_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("access.json");
+        let writer = Arc::new(Writer::start(settings(&file, 0)).unwrap());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let turns: Vec<_> = (0..2)
+            .map(|_| {
+                let (tx, rx) = std::sync::mpsc::channel::<u64>();
+                let (writer, done) = (writer.clone(), done_tx.clone());
+                std::thread::spawn(move || {
+                    let mut r = sample_record();
+                    for count in rx {
+                        r.count = count;
+                        assert!(writer.log(&r));
+                        done.send(()).unwrap();
+                    }
+                });
+                tx
+            })
+            .collect();
+        for count in 0..6u64 {
+            turns[usize::from(count % 2 == 1)].send(count).unwrap();
+            done_rx.recv().unwrap();
+        }
+        writer.finish();
+        let counts: Vec<u64> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                v["RequestCount"].as_u64().unwrap()
+            })
+            .collect();
+        assert_eq!(counts, [0, 1, 2, 3, 4, 5]);
     }
 
     /// A buffer the writer has not emptied takes `bufferingSize` lines, then drops.
@@ -399,13 +401,10 @@ mod tests {
     fn a_full_buffer_drops_lines() {
         let dir = tempfile::tempdir().unwrap();
         let writer = Writer::start(settings(&dir.path().join("a.log"), 3)).unwrap();
-        // Not registered: the writer thread never empties it.
-        let slot = Slot::new();
-        let kept: Vec<bool> = (0..5)
-            .map(|_| writer.format_into(&slot, &sample_record()))
-            .collect();
+        // With the writer thread stopped, nothing empties the buffer.
+        writer.finish();
+        let kept: Vec<bool> = (0..5).map(|_| writer.append(b"{}\n")).collect();
         assert_eq!(kept, [true, true, true, false, false]);
-        let state = slot.state.lock().unwrap();
-        assert_eq!(state.buf.iter().filter(|&&b| b == b'\n').count(), 3);
+        assert_eq!(writer.shared.batch.lock().unwrap().buf, b"{}\n{}\n{}\n");
     }
 }
