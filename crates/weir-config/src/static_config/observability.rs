@@ -166,8 +166,8 @@ pub struct AccessLog {
     pub file_path: String,
     /// `common` (default), `genericCLF`, `json`.
     pub format: String,
-    /// Unwritten lines before new ones are dropped (0: 4096; weir never writes on the
-    /// request's path, where Traefik writes synchronously for 0).
+    /// Lines queued for writing before new ones are dropped (0: 4096; weir never writes on
+    /// the request's path, where Traefik writes synchronously for 0).
     pub buffering_size: i64,
     /// Log internal routers too.
     pub add_internals: bool,

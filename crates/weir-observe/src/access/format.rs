@@ -1,4 +1,4 @@
-//! Formatting a [`Record`] as Traefik does, on the thread that ends its request.
+//! Formatting a [`Record`] as Traefik does, into the writer's byte buffer.
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ fn proto(v: Version) -> &'static str {
     }
 }
 
-/// Formats lines; each thread that logs has one.
+/// Formats lines; owned by the writer thread.
 #[derive(Debug, Default)]
 pub(crate) struct Formatter {
     clock: Clock,
@@ -508,7 +508,7 @@ mod tests {
         assert_eq!(v["ClientHost"], "203.0.113.9, 10.0.0.1");
         assert_eq!(v["ClientAddr"], "10.0.0.7:51234");
 
-        // One formatter for several lines, as a thread has: what it keeps from line to line
+        // One formatter for several lines, as the writer: what it keeps from line to line
         // (the client's address, the route) follows each line's own values.
         let mut f = Formatter::default();
         let mut seen = Vec::new();

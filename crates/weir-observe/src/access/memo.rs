@@ -49,7 +49,7 @@ impl RouteKey<'_> {
     }
 }
 
-/// Memos of one thread's formatter.
+/// Memos of one writer thread.
 #[derive(Debug, Default)]
 pub(crate) struct Memo {
     routes: [(OwnedRoute, Vec<u8>); ROUTE_SLOTS],

@@ -1,8 +1,7 @@
 //! Access logs (`accessLog`): Traefik's common log format or JSON with Traefik's field
-//! names, filters, per-field and per-header modes. A line is formatted where its request
-//! ends, appended to a bounded buffer and written by a dedicated thread: when the disk or
-//! pipe is slow the buffer fills and lines are dropped (and counted), requests never
-//! wait.
+//! names, filters, per-field and per-header modes. Lines are formatted and written on a
+//! dedicated thread fed by a bounded queue: when the disk or pipe is slow the queue fills
+//! and lines are dropped (and counted), requests never wait.
 
 mod clock;
 mod encode;
@@ -22,8 +21,8 @@ pub use writer::Writer;
 
 use crate::metrics::Metrics;
 
-/// Unwritten lines before new ones are dropped, when `bufferingSize` is 0.
-pub const DEFAULT_BUFFERED_LINES: usize = 4096;
+/// Lines queued for the writer before new ones are dropped, when `bufferingSize` is 0.
+pub const DEFAULT_QUEUE: usize = 4096;
 
 /// Output layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,9 +63,9 @@ pub struct Settings {
     pub file: Option<std::path::PathBuf>,
     /// Layout.
     pub format: Format,
-    /// Unwritten lines before new ones are dropped (`bufferingSize`, default
-    /// [`DEFAULT_BUFFERED_LINES`]).
-    pub buffered_lines: usize,
+    /// Queue length before lines are dropped (`bufferingSize`, default
+    /// [`DEFAULT_QUEUE`]).
+    pub queue: usize,
     /// Log requests to weir's own routers.
     pub add_internals: bool,
     status: Option<StatusFilter>,
@@ -176,10 +175,10 @@ impl Settings {
         let settings = Settings {
             file: (!c.file_path.trim().is_empty()).then(|| c.file_path.trim().into()),
             format,
-            buffered_lines: usize::try_from(c.buffering_size)
+            queue: usize::try_from(c.buffering_size)
                 .ok()
                 .filter(|&n| n > 0)
-                .unwrap_or(DEFAULT_BUFFERED_LINES),
+                .unwrap_or(DEFAULT_QUEUE),
             add_internals: c.add_internals,
             status: (!ranges.is_empty()).then_some(StatusFilter(ranges)),
             retry_attempts: c.filters.retry_attempts,
@@ -291,8 +290,8 @@ fn canonical_header(name: &str) -> String {
 }
 
 /// The texts of a request a line prints, copied as they came into one buffer when the
-/// request arrives (one allocation instead of one per text; checked for UTF-8 when the
-/// line is formatted, and only when a text needs escaping).
+/// request arrives (one allocation instead of one per text; checked for UTF-8 by the
+/// writer, off the request's path).
 #[derive(Debug, Default)]
 pub(crate) struct RequestText {
     buf: Vec<u8>,
@@ -349,12 +348,12 @@ impl RequestText {
 }
 
 /// One request's log line before formatting: the request side is captured when it
-/// arrives, the rest filled in when its response is done; formatted by the thread that
-/// ends the request, then dropped.
+/// arrives, the rest filled in when its response is done, and the same allocation goes to
+/// the writer.
 #[derive(Debug)]
 pub struct Record {
-    /// When the request arrived; turned into wall-clock time with a pair of clock readings
-    /// the formatting thread renews every second (no wall-clock read per request).
+    /// When the request arrived; the writer turns it into wall-clock time (one clock read
+    /// per batch instead of one per request).
     pub(crate) arrived: Instant,
     pub(crate) client: SocketAddr,
     pub(crate) method: Method,
@@ -382,7 +381,7 @@ pub struct Record {
     pub(crate) username: Option<Arc<str>>,
     pub(crate) response_headers: Vec<(String, String)>,
     /// The server's response headers (`origin_<Name>`), kept by the load balancer only
-    /// when headers are logged; filtered when the line is formatted.
+    /// when headers are logged; filtered and printed by the writer.
     pub(crate) origin_headers: Option<Box<HeaderMap>>,
 }
 
@@ -423,7 +422,7 @@ impl AccessLogger {
         self.writer.reopen();
     }
 
-    /// Writes what is buffered and stops the writer (at shutdown).
+    /// Writes what is queued and stops the writer (at shutdown).
     pub fn finish(&self) {
         self.writer.finish();
     }
@@ -485,8 +484,8 @@ impl AccessLogger {
         self.settings.headers(headers)
     }
 
-    /// Formats a finished request and buffers the line if the filters keep it; drops it
-    /// (counted) when the writer is behind.
+    /// Queues a finished request if the filters keep it; drops it (counted) when the
+    /// writer is behind.
     pub(crate) fn log(&self, record: Box<Record>) {
         if !self
             .settings
@@ -494,7 +493,7 @@ impl AccessLogger {
         {
             return;
         }
-        if !self.writer.log(&record)
+        if !self.writer.send(record)
             && let Some(m) = &self.metrics
         {
             m.log_line_dropped();
