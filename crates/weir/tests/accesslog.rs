@@ -512,3 +512,65 @@ async fn compressed_responses_log_the_origin_size_and_ratio() {
     let ratio = line["GzipRatio"].as_f64().unwrap();
     assert!((ratio - origin as f64 / sent as f64).abs() < 1e-9, "{line}");
 }
+
+/// A TZif file (version 1) for a zone without transitions at `offset` seconds east of
+/// UTC, named `name`: what `/usr/share/zoneinfo` holds, reduced to one local time type.
+fn tzif(offset: i32, name: &str) -> Vec<u8> {
+    let mut f = b"TZif\0".to_vec();
+    f.extend_from_slice(&[0; 15]);
+    let chars = u32::try_from(name.len() + 1).unwrap();
+    // Counts: UT/local indicators, standard/wall indicators, leap seconds, transitions,
+    // local time types, designation characters.
+    for count in [0, 0, 0, 0, 1, chars] {
+        f.extend_from_slice(&u32::to_be_bytes(count));
+    }
+    f.extend_from_slice(&offset.to_be_bytes());
+    f.extend_from_slice(&[0, 0]); // not DST, designation at 0
+    f.extend_from_slice(name.as_bytes());
+    f.push(0);
+    f
+}
+
+/// With `TZ` naming a zone file, StartLocal and `time` are in that zone with its offset
+/// and StartUTC in UTC, as Traefik (Go) writes them.
+#[tokio::test]
+async fn local_times_follow_the_processs_time_zone() {
+    let up = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let zone = tempfile::tempdir().unwrap();
+    let zone_file = zone.path().join("Weir_Test");
+    std::fs::write(&zone_file, tzif(-(9 * 3600 + 30 * 60), "WTT")).unwrap();
+    let [web, traefik] = util::free_ports::<2>().unwrap();
+    let p = WeirProcess::builder(BIN)
+        .static_config(&static_config(
+            web,
+            traefik,
+            "  format: json\n  filePath: \"{{dir}}/access.json\"",
+        ))
+        .dynamic_config(&dynamic(&up.url()))
+        .env("TZ", zone_file.to_str().unwrap())
+        .ping_port(traefik)
+        .start()
+        .await
+        .unwrap();
+    let r = client::get(&format!("http://127.0.0.1:{web}/"), Some("app.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let got = wait_lines(&p.dir().join("access.json"), 1).await;
+    let v: Value = serde_json::from_str(&got[0]).unwrap();
+    let text = |k: &str| {
+        v[k].as_str()
+            .unwrap_or_else(|| panic!("{k}: {v}"))
+            .to_owned()
+    };
+    let (local, utc, time) = (text("StartLocal"), text("StartUTC"), text("time"));
+    assert!(local.ends_with("-09:30"), "{local}");
+    assert!(time.ends_with("-09:30"), "{time}");
+    assert!(utc.ends_with('Z'), "{utc}");
+    // The same instant: parse both and compare.
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap();
+    assert_eq!(parse(&local), parse(&utc));
+    assert!(parse(&time).timestamp() >= parse(&utc).timestamp());
+}

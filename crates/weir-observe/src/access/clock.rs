@@ -1,6 +1,9 @@
-//! UTC timestamps for log lines, without a date library: the civil calendar from a day
-//! count (Howard Hinnant's algorithm), and a cache of the current second's text (a line's
-//! times, and most consecutive lines, fall within the same second).
+//! Timestamps for log lines: the civil calendar from a day count (Howard Hinnant's
+//! algorithm), and a cache of the current second's text (a line's times, and most
+//! consecutive lines, fall within the same second). Local time, as Traefik writes
+//! `StartLocal` and `time`, is UTC shifted by the zone's offset at that second, which
+//! chrono reads from `TZ` or `/etc/localtime` as Go does; it is looked up only when the
+//! second changes.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -47,7 +50,8 @@ impl Utc {
         }
     }
 
-    /// `02/Jan/2006:15:04:05 +0000`, the common log format's time, appended to `out`.
+    /// `02/Jan/2006:15:04:05`, the common log format's time without its offset, appended
+    /// to `out`.
     pub fn write_clf(&self, out: &mut Vec<u8>) {
         let month = MONTHS
             .get(usize::try_from(self.month).unwrap_or(1).saturating_sub(1))
@@ -60,7 +64,6 @@ impl Utc {
         push_4_digits(out, self.year);
         out.push(b':');
         self.write_clock(out);
-        out.extend_from_slice(b" +0000");
     }
 
     /// `2006-01-02T15:04:05`.
@@ -84,49 +87,193 @@ impl Utc {
     }
 }
 
-/// The text of one second in one layout, kept until the second changes.
+/// Where the local time of an instant comes from.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) enum Zone {
+    /// The process's time zone (`TZ`, else `/etc/localtime`; UTC when neither is found).
+    #[default]
+    Local,
+    /// A fixed offset east of UTC, in seconds.
+    Fixed(i32),
+}
+
+impl Zone {
+    /// The offset east of UTC, in seconds, at `secs` since the epoch.
+    fn offset(self, secs: i64) -> i32 {
+        use chrono::{Offset, TimeZone};
+        match self {
+            Zone::Fixed(offset) => offset,
+            Zone::Local => chrono::DateTime::from_timestamp(secs, 0).map_or(0, |utc| {
+                chrono::Local
+                    .offset_from_utc_datetime(&utc.naive_utc())
+                    .fix()
+                    .local_minus_utc()
+            }),
+        }
+    }
+}
+
+/// The text of one second in one layout and its offset's text, kept until the second
+/// changes.
 #[derive(Debug, Default)]
 struct Kept {
     secs: Option<i64>,
     text: Vec<u8>,
+    offset: Vec<u8>,
+}
+
+/// How a layout prints a UTC offset: RFC 3339 (`Z`, `+05:30`) or the common log format's
+/// (` +0000`, ` +0530`).
+#[derive(Clone, Copy)]
+enum OffsetStyle {
+    Rfc3339,
+    Clf,
 }
 
 impl Kept {
-    fn get(&mut self, secs: i64, render: impl FnOnce(&Utc, &mut Vec<u8>)) -> &[u8] {
+    /// The second `secs` at UTC offset `offset`, rendered by `render`, and its offset.
+    fn get(
+        &mut self,
+        secs: i64,
+        offset: impl FnOnce(i64) -> i32,
+        style: OffsetStyle,
+        render: impl FnOnce(&Utc, &mut Vec<u8>),
+    ) -> (&[u8], &[u8]) {
         if self.secs != Some(secs) {
+            let offset = offset(secs);
             self.text.clear();
-            render(&Utc::from_secs(secs), &mut self.text);
+            render(
+                &Utc::from_secs(secs.saturating_add(offset.into())),
+                &mut self.text,
+            );
+            self.offset.clear();
+            write_offset(&mut self.offset, offset, style);
             self.secs = Some(secs);
         }
-        &self.text
+        (&self.text, &self.offset)
     }
 }
 
-/// Timestamps for log lines, with the text of the last second formatted kept per layout.
+/// Go's `Z07:00` (RFC 3339: `Z` for UTC) or `-0700` (the common log format), to the
+/// minute as Go prints them.
+fn write_offset(out: &mut Vec<u8>, offset: i32, style: OffsetStyle) {
+    let minutes = offset.unsigned_abs() / 60;
+    let sign = if offset < 0 { b'-' } else { b'+' };
+    match style {
+        OffsetStyle::Rfc3339 if minutes == 0 => out.push(b'Z'),
+        OffsetStyle::Rfc3339 => {
+            out.push(sign);
+            push_2_digits(out, minutes / 60);
+            out.push(b':');
+            push_2_digits(out, minutes % 60);
+        }
+        OffsetStyle::Clf => {
+            out.extend_from_slice(&[b' ', sign]);
+            push_2_digits(out, minutes / 60);
+            push_2_digits(out, minutes % 60);
+        }
+    }
+}
+
+/// Timestamps for log lines, with the text of the last second formatted kept per layout
+/// and zone.
 #[derive(Debug, Default)]
 pub(crate) struct Clock {
-    /// `2006-01-02T15:04:05`.
+    zone: Zone,
+    /// `2006-01-02T15:04:05`, UTC.
     rfc3339: Kept,
+    /// The same in local time.
+    rfc3339_local: Kept,
     /// `02/Jan/2006:15:04:05 +0000`.
     clf: Kept,
+    /// The same in local time.
+    clf_local: Kept,
+    /// The fraction of a second of the last [`Clock::start_times`], with its dot.
+    fraction: Vec<u8>,
+}
+
+/// A request's start as `StartLocal` and `StartUTC` print it, each in three pieces: the
+/// second, its fraction (shared), the offset.
+pub(crate) struct StartTimes<'a> {
+    pub local: [&'a [u8]; 3],
+    pub utc: [&'a [u8]; 3],
 }
 
 impl Clock {
-    /// `t` in RFC 3339 with a `Z` suffix; with `nanos`, the fraction as Go's
-    /// `RFC3339Nano` writes it (trailing zeros trimmed).
-    pub fn write_rfc3339(&mut self, out: &mut Vec<u8>, t: SystemTime, nanos: bool) {
+    /// A clock whose local time is `zone`'s.
+    #[cfg(test)]
+    pub fn with_zone(zone: Zone) -> Clock {
+        Clock {
+            zone,
+            ..Clock::default()
+        }
+    }
+
+    /// `t` in RFC 3339, in UTC (`local` false, with a `Z`) or in local time with its
+    /// offset; with `nanos`, the fraction as Go's `RFC3339Nano` writes it (trailing zeros
+    /// trimmed).
+    pub fn write_rfc3339(&mut self, out: &mut Vec<u8>, t: SystemTime, nanos: bool, local: bool) {
         let (secs, frac) = since_epoch(t);
-        out.extend_from_slice(self.rfc3339.get(secs, Utc::write_rfc3339_seconds));
+        let (kept, zone) = match local {
+            false => (&mut self.rfc3339, Zone::Fixed(0)),
+            true => (&mut self.rfc3339_local, self.zone),
+        };
+        let (text, offset) = kept.get(
+            secs,
+            |s| zone.offset(s),
+            OffsetStyle::Rfc3339,
+            Utc::write_rfc3339_seconds,
+        );
+        out.extend_from_slice(text);
         if nanos && frac > 0 {
             out.push(b'.');
             push_nanos(out, frac);
         }
-        out.push(b'Z');
+        out.extend_from_slice(offset);
     }
 
-    /// The common log format's time of `t`.
-    pub fn write_clf(&mut self, out: &mut Vec<u8>, t: SystemTime) {
-        out.extend_from_slice(self.clf.get(since_epoch(t).0, Utc::write_clf));
+    /// `t` in RFC 3339 with its fraction, in local time and in UTC: the clock is read and
+    /// the fraction written once for both.
+    pub fn start_times(&mut self, t: SystemTime) -> StartTimes<'_> {
+        let (secs, frac) = since_epoch(t);
+        self.fraction.clear();
+        if frac > 0 {
+            self.fraction.push(b'.');
+            push_nanos(&mut self.fraction, frac);
+        }
+        let zone = self.zone;
+        let local = self.rfc3339_local.get(
+            secs,
+            |s| zone.offset(s),
+            OffsetStyle::Rfc3339,
+            Utc::write_rfc3339_seconds,
+        );
+        let utc = self.rfc3339.get(
+            secs,
+            |_| 0,
+            OffsetStyle::Rfc3339,
+            Utc::write_rfc3339_seconds,
+        );
+        StartTimes {
+            local: [local.0, &self.fraction, local.1],
+            utc: [utc.0, &self.fraction, utc.1],
+        }
+    }
+
+    /// The common log format's time of `t`, in UTC or (`local`) local time.
+    pub fn write_clf(&mut self, out: &mut Vec<u8>, t: SystemTime, local: bool) {
+        let (kept, zone) = match local {
+            false => (&mut self.clf, Zone::Fixed(0)),
+            true => (&mut self.clf_local, self.zone),
+        };
+        let (text, offset) = kept.get(
+            since_epoch(t).0,
+            |s| zone.offset(s),
+            OffsetStyle::Clf,
+            Utc::write_clf,
+        );
+        out.extend_from_slice(text);
+        out.extend_from_slice(offset);
     }
 }
 
@@ -155,7 +302,7 @@ mod tests {
 
     fn rfc3339(clock: &mut Clock, t: SystemTime) -> String {
         let mut out = Vec::new();
-        clock.write_rfc3339(&mut out, t, true);
+        clock.write_rfc3339(&mut out, t, true, false);
         String::from_utf8(out).unwrap()
     }
 
@@ -165,11 +312,11 @@ mod tests {
         // 2006-01-02T15:04:05.5Z
         let t = UNIX_EPOCH + Duration::new(1_136_214_245, 500_000_000);
         let mut clf = Vec::new();
-        clock.write_clf(&mut clf, t);
+        clock.write_clf(&mut clf, t, false);
         assert_eq!(clf, b"02/Jan/2006:15:04:05 +0000");
         assert_eq!(rfc3339(&mut clock, t), "2006-01-02T15:04:05.5Z");
         let mut seconds = Vec::new();
-        clock.write_rfc3339(&mut seconds, t, false);
+        clock.write_rfc3339(&mut seconds, t, false, false);
         assert_eq!(seconds, b"2006-01-02T15:04:05Z");
         // a leap day
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
@@ -182,5 +329,49 @@ mod tests {
         // the cached second is replaced when the second changes
         let t = UNIX_EPOCH + Duration::new(1_136_214_246, 0);
         assert_eq!(rfc3339(&mut clock, t), "2006-01-02T15:04:06Z");
+    }
+
+    /// Local time is the civil time at the zone's offset, printed with that offset as Go
+    /// prints it; UTC stays UTC beside it.
+    #[test]
+    fn local_time_carries_its_offset() {
+        // 2006-01-02T15:04:05.5Z
+        let t = UNIX_EPOCH + Duration::new(1_136_214_245, 500_000_000);
+        let text = |clock: &mut Clock, local: bool| {
+            let (mut rfc, mut clf) = (Vec::new(), Vec::new());
+            clock.write_rfc3339(&mut rfc, t, true, local);
+            clock.write_clf(&mut clf, t, local);
+            (
+                String::from_utf8(rfc).unwrap(),
+                String::from_utf8(clf).unwrap(),
+            )
+        };
+        let mut east = Clock::with_zone(Zone::Fixed(5 * 3600 + 30 * 60));
+        assert_eq!(
+            text(&mut east, true),
+            (
+                "2006-01-02T20:34:05.5+05:30".into(),
+                "02/Jan/2006:20:34:05 +0530".into()
+            )
+        );
+        assert_eq!(text(&mut east, false).0, "2006-01-02T15:04:05.5Z");
+        // West of UTC, across midnight into the previous day.
+        let mut west = Clock::with_zone(Zone::Fixed(-16 * 3600));
+        assert_eq!(
+            text(&mut west, true),
+            (
+                "2006-01-01T23:04:05.5-16:00".into(),
+                "01/Jan/2006:23:04:05 -1600".into()
+            )
+        );
+        // A zone at UTC prints `Z` and `+0000`, as Go's UTC.
+        let mut utc = Clock::with_zone(Zone::Fixed(0));
+        assert_eq!(
+            text(&mut utc, true),
+            (
+                "2006-01-02T15:04:05.5Z".into(),
+                "02/Jan/2006:15:04:05 +0000".into()
+            )
+        );
     }
 }

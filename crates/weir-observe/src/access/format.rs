@@ -27,11 +27,18 @@ fn proto(v: Version) -> &'static str {
 pub(crate) struct Formatter {
     clock: Clock,
     memo: Memo,
-    /// The start time's text, written twice per JSON line.
-    start: Vec<u8>,
 }
 
 impl Formatter {
+    /// A formatter whose local time is `zone`'s.
+    #[cfg(test)]
+    fn with_zone(zone: super::clock::Zone) -> Formatter {
+        Formatter {
+            clock: Clock::with_zone(zone),
+            memo: Memo::default(),
+        }
+    }
+
     /// Appends `r` as one line (with the newline) to `out`.
     /// Appends `r`, which arrived at wall-clock time `start`, as one line (with the
     /// newline) to `out`.
@@ -94,9 +101,9 @@ fn clf(s: &Settings, r: &Record, start: SystemTime, out: &mut Vec<u8>, clock: &m
         o.extend_from_slice(r.username.as_deref().unwrap_or("-").as_bytes());
     });
     out.extend_from_slice(b" [");
-    // Traefik prints StartLocal when StartUTC is dropped (weir's local time is UTC).
+    // StartUTC's time, or StartLocal's in local time when StartUTC is dropped, as Traefik.
     if keep(Field::StartUTC) || keep(Field::StartLocal) {
-        clock.write_clf(out, start);
+        clock.write_clf(out, start, !keep(Field::StartUTC));
     } else {
         out.push(b'-');
     }
@@ -221,8 +228,6 @@ impl Formatter {
         let method = r.method.as_str().as_bytes();
         let protocol = proto(r.version).as_bytes();
         let tls = r.tls.map(|t| crate::TlsLabel::labels(t.index()));
-        self.start.clear();
-        self.clock.write_rfc3339(&mut self.start, start, true);
         out.push(b'{');
         let mut o = Object { out, settings: s };
         let ip = r.client.ip();
@@ -313,10 +318,14 @@ impl Formatter {
             }
         });
         o.out.extend_from_slice(route);
-        // Traefik's StartLocal is in the process's time zone; weir logs in UTC.
-        let start_text = self.start.as_slice();
-        o.plain(Field::StartLocal, |b| b.extend_from_slice(start_text));
-        o.plain(Field::StartUTC, |b| b.extend_from_slice(start_text));
+        // StartLocal in the process's time zone, StartUTC in UTC, as Traefik writes them.
+        let times = self.clock.start_times(start);
+        o.plain(Field::StartLocal, |b| {
+            times.local.iter().for_each(|p| b.extend_from_slice(p))
+        });
+        o.plain(Field::StartUTC, |b| {
+            times.utc.iter().for_each(|p| b.extend_from_slice(p))
+        });
         if let Some((version, cipher)) = tls {
             o.str(Field::TLSCipher, cipher.as_bytes());
             if let Some(subject) = &r.tls_client_subject {
@@ -338,10 +347,11 @@ impl Formatter {
             o.headers("origin_", &s.headers(origin));
         }
         o.headers("request_", &r.request_headers);
-        // The time the line was logged: when the response ended, to the second, as
-        // logrus's default RFC 3339 timestamp.
+        // The time the line was logged: when the response ended, to the second, in local
+        // time, as logrus's default RFC 3339 timestamp.
         o.out.extend_from_slice(br#""time":""#);
-        self.clock.write_rfc3339(o.out, start + r.duration, false);
+        self.clock
+            .write_rfc3339(o.out, start + r.duration, false, true);
         o.out.extend_from_slice(b"\"}");
     }
 }
@@ -376,6 +386,7 @@ fn split_host_port(s: &[u8]) -> (&[u8], Option<&[u8]>) {
 mod tests {
     use super::*;
     use crate::access::RequestText;
+    use crate::access::clock::Zone;
     use serde_json::Value;
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
@@ -389,10 +400,45 @@ mod tests {
         crate::access::sample_record()
     }
 
+    /// `r` as a line, with local time at UTC.
     fn text(s: &Settings, r: &Record) -> String {
+        text_in(Zone::Fixed(0), s, r)
+    }
+
+    fn text_in(zone: Zone, s: &Settings, r: &Record) -> String {
         let mut out = Vec::new();
-        Formatter::default().line(s, r, start(), &mut out);
+        Formatter::with_zone(zone).line(s, r, start(), &mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    /// StartLocal and `time` are in the zone's local time with its offset, StartUTC in
+    /// UTC; the common format prints StartUTC's time, StartLocal's when StartUTC is
+    /// dropped, as Traefik.
+    #[test]
+    fn local_times_are_in_the_processs_zone() {
+        let india = Zone::Fixed(5 * 3600 + 30 * 60);
+        let c = weir_config::static_config::AccessLog {
+            format: "json".into(),
+            ..Default::default()
+        };
+        let (json, _) = Settings::from_static(&c);
+        let v: Value = serde_json::from_str(text_in(india, &json, &record()).trim()).unwrap();
+        assert_eq!(
+            (&v["StartLocal"], &v["StartUTC"], &v["time"]),
+            (
+                &Value::from("2006-01-02T20:34:05+05:30"),
+                &Value::from("2006-01-02T15:04:05Z"),
+                &Value::from("2006-01-02T20:34:05+05:30")
+            )
+        );
+        let (common, _) = Settings::from_static(&Default::default());
+        let line = text_in(india, &common, &record());
+        assert!(line.contains(" [02/Jan/2006:15:04:05 +0000] "), "{line}");
+        let mut c = weir_config::static_config::AccessLog::default();
+        c.fields.names.insert("StartUTC".into(), "drop".into());
+        let (local, _) = Settings::from_static(&c);
+        let line = text_in(india, &local, &record());
+        assert!(line.contains(" [02/Jan/2006:20:34:05 +0530] "), "{line}");
     }
 
     #[test]
@@ -510,7 +556,7 @@ mod tests {
 
         // One formatter for several lines, as the writer: what it keeps from line to line
         // (the client's address, the route) follows each line's own values.
-        let mut f = Formatter::default();
+        let mut f = Formatter::with_zone(Zone::Fixed(0));
         let mut seen = Vec::new();
         for (client, router) in [
             ("10.0.0.7:51234", "a@file"),
