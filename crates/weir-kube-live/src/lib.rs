@@ -5,10 +5,12 @@
 //! every kind has been listed, each change (after `throttleDuration`) rebuilds a
 //! [`weir_kube::ObjectSet`] from the store, translates it with the same code as
 //! `weir check -f`, and publishes the provider's configuration. While a list or watch
-//! fails (the API server unreachable, credentials refused) no configuration is published,
-//! so the last one keeps serving; the outage is reported once (weir counts a failed
-//! reload) and, once every failed watcher has listed again, the configuration is published
-//! even if unchanged (a successful reload).
+//! fails (the API server unreachable, credentials refused, a kind RBAC does not allow),
+//! the failing kinds keep what they held when they last answered and changes seen by the
+//! others are still published, marked incomplete; the outage is reported once (weir counts
+//! a failed reload and counts no success while incomplete) and, once every failed watcher
+//! has listed again, the configuration is published complete even if unchanged (a
+//! successful reload).
 //!
 //! A crate of its own, not part of `weir-kube`: the translation stays synchronous and free
 //! of tokio and HTTP, and `weir-kube`'s tests and `check -f` do not build a client.
@@ -38,10 +40,10 @@ use watch::{Event, Resource, Watch};
 pub enum Report {
     /// Its new configuration.
     Config(Box<Publication>),
-    /// Reading the API server failed (the message says how): once per outage, the last
-    /// configuration keeps serving. The configuration is reported again when every failed
-    /// watcher has listed again, changed or not, so a reload failure is always followed by
-    /// a success when it recovers.
+    /// Reading the API server failed (the message says how): once per outage. The
+    /// configurations published meanwhile are incomplete; the configuration is reported
+    /// complete when every failed watcher has listed again, changed or not, so a reload
+    /// failure is always followed by a success when it recovers.
     Failing(String),
 }
 
@@ -54,6 +56,9 @@ pub struct Publication {
     pub config: Configuration,
     /// What could not be translated.
     pub problems: Vec<Problem>,
+    /// False while a list or watch fails: the configuration is made with what the failing
+    /// kinds held when they last answered.
+    pub complete: bool,
 }
 
 /// The kinds both providers watch besides their own: backends, their endpoints and TLS
@@ -93,12 +98,12 @@ pub struct Provider {
 }
 
 /// Sends the failure that began an outage, if one did since the last call, and forgets
-/// the last published configuration so the next one is published even if unchanged;
-/// false when nobody listens any more.
+/// the last published configuration so the next one is published (incomplete) even if
+/// unchanged; false when nobody listens any more.
 async fn report_outage(
     store: &mut store::Store,
     out: &mpsc::Sender<Report>,
-    last: &mut Option<Configuration>,
+    last: &mut Option<(Configuration, bool)>,
 ) -> bool {
     let Some(error) = store.take_failure() else {
         return true;
@@ -217,14 +222,16 @@ impl Provider {
         }
         drop(tx);
         let mut store = store::Store::new(status_watch);
-        let mut last: Option<Configuration> = None;
+        // The last publication: its configuration and whether it was complete.
+        let mut last: Option<(Configuration, bool)> = None;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
             if !report_outage(&mut store, &out, &mut last).await {
                 return Ok(());
             }
-            // While a watcher fails, the last configuration keeps serving as it is.
-            if store.failing() || !listed.iter().all(|l| *l) {
+            // Nothing is published before every kind has been listed once; after that, a
+            // failing kind keeps what it held while the others go on.
+            if !listed.iter().all(|l| *l) {
                 continue;
             }
             // Let a burst of events settle: everything arriving within `throttle` is taken
@@ -246,9 +253,6 @@ impl Provider {
             if !report_outage(&mut store, &out, &mut last).await {
                 return Ok(());
             }
-            if store.failing() {
-                continue;
-            }
             let set = store.set();
             if let Some(source) = &self.status {
                 for p in self.status_patches(&store, set, source, status_watch) {
@@ -258,11 +262,13 @@ impl Provider {
                     }
                 }
             }
-            let publication = self.translate(set);
-            if last.as_ref() == Some(&publication.config) {
+            let publication = self.translate(set, !store.failing());
+            if last.as_ref().is_some_and(|(c, complete)| {
+                *c == publication.config && *complete == publication.complete
+            }) {
                 continue;
             }
-            last = Some(publication.config.clone());
+            last = Some((publication.config.clone(), publication.complete));
             if out
                 .send(Report::Config(Box::new(publication)))
                 .await
@@ -322,7 +328,7 @@ impl Provider {
             .collect()
     }
 
-    fn translate(&self, set: &ObjectSet) -> Publication {
+    fn translate(&self, set: &ObjectSet, complete: bool) -> Publication {
         let mut t = translate(set, &self.options);
         let config = if self.options.crd.is_some() {
             std::mem::take(&mut t.crd)
@@ -333,6 +339,7 @@ impl Provider {
             provider: self.name,
             config,
             problems: t.problems,
+            complete,
         }
     }
 }

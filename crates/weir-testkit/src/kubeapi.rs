@@ -6,7 +6,7 @@
 //! [`FakeApi::stop`]) closes the listener and every open watch, as an unreachable API
 //! server would.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use http::{Request, Response};
@@ -34,6 +34,8 @@ struct Inner {
     /// List calls still to refuse with 503, and how many were.
     refuse_lists: u32,
     refused_lists: u32,
+    /// Collections whose lists and watches are refused with 403, as without an RBAC rule.
+    forbidden: BTreeSet<String>,
 }
 
 struct State {
@@ -242,6 +244,18 @@ impl FakeApi {
     /// connection does: the clients see an error, not the end of the watch.
     pub fn cut_watches(&self) {
         self.state.cut.send_modify(|n| *n += 1);
+    }
+
+    /// Refuses lists and watches of `collection` (`/apis/GROUP/VERSION/PLURAL`, any
+    /// namespace) with 403 Forbidden until [`FakeApi::allow`], as when RBAC does not grant
+    /// them. Open watches are not cut (see [`FakeApi::cut_watches`]).
+    pub fn forbid(&self, collection: &str) {
+        self.state.lock().forbidden.insert(collection.to_owned());
+    }
+
+    /// Answers `collection` again after [`FakeApi::forbid`].
+    pub fn allow(&self, collection: &str) {
+        self.state.lock().forbidden.remove(collection);
     }
 
     /// How many list calls were refused by [`FakeApi::refuse_lists`].
@@ -499,6 +513,12 @@ async fn handle(st: Arc<State>, req: Request<Incoming>) -> Response<TestBody> {
     let selectors = Selectors::from_query(&query);
     let (coll, ns) = split_namespace(&path);
     let watching = matches!(query_param(&query, "watch"), Some("1" | "true"));
+    if st.lock().forbidden.contains(&coll) {
+        return failure(
+            403,
+            format!("{coll} is forbidden: the service account may not list or watch it"),
+        );
+    }
     if !watching {
         let mut inner = st.lock();
         if inner.refuse_lists > 0 {

@@ -2,7 +2,7 @@
 //! a blocking thread, off the request path; the result replaces the table with one atomic
 //! store, so requests in flight finish on the table they started with.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,6 +23,10 @@ pub struct Update {
     pub provider: String,
     /// Its whole configuration; replaces the previous one.
     pub config: Arc<Configuration>,
+    /// False while some of the provider's sources cannot be read (a Kubernetes kind whose
+    /// list or watch fails): the configuration, made with what those sources held last, is
+    /// applied, but no reload counts as a success until the provider is complete again.
+    pub complete: bool,
 }
 
 /// What does not change between compilations.
@@ -47,6 +51,8 @@ pub struct CompileEnv {
 pub struct Reloader {
     env: Arc<CompileEnv>,
     providers: BTreeMap<String, Arc<Configuration>>,
+    /// The providers whose latest configuration is not complete ([`Update::complete`]).
+    incomplete: BTreeSet<String>,
     generation: u64,
     table: SharedTable,
     report: Arc<ArcSwap<Report>>,
@@ -59,6 +65,7 @@ impl Reloader {
         Self {
             env: Arc::new(env),
             providers: BTreeMap::new(),
+            incomplete: BTreeSet::new(),
             generation: 0,
             table,
             report: Arc::new(ArcSwap::from_pointee(Report::default())),
@@ -84,6 +91,11 @@ impl Reloader {
 
     /// Records a provider's configuration without compiling.
     pub fn set(&mut self, update: Update) {
+        if update.complete {
+            self.incomplete.remove(&update.provider);
+        } else {
+            self.incomplete.insert(update.provider.clone());
+        }
         self.providers.insert(update.provider, update.config);
     }
 
@@ -137,7 +149,11 @@ impl Reloader {
                 |s| report.services.contains_key(s),
             );
             m.set_certificates(crate::observe::cert_expiries(&report));
-            m.config_reloaded();
+            // Applied, but not a success while a provider misses sources: the reload alert
+            // stays on until they are read again.
+            if self.incomplete.is_empty() {
+                m.config_reloaded();
+            }
         }
         log_report(&report, generation);
         report

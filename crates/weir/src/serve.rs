@@ -81,6 +81,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     reloader.set(Update {
         provider: "internal".into(),
         config: Arc::new(internal_config(cfg, source.embedded)),
+        complete: true,
     });
 
     // The first configuration is in place before the first connection is accepted.
@@ -110,6 +111,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
             reloader.set(Update {
                 provider,
                 config: Arc::new(config),
+                complete: true,
             });
         }
     }

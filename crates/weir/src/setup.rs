@@ -304,6 +304,7 @@ pub fn file_update<E>(
     Ok(Update {
         provider: "file".into(),
         config: Arc::new(snapshot.config),
+        complete: true,
     })
 }
 
@@ -382,6 +383,7 @@ pub fn spawn_kubernetes(
                 let update = Update {
                     provider: p.provider.into(),
                     config: Arc::new(p.config),
+                    complete: p.complete,
                 };
                 if tx.send(update).await.is_err() {
                     return;

@@ -263,3 +263,54 @@ async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
         .unwrap();
     assert_eq!(r.header("x-upstream-name"), Some("one"));
 }
+
+/// Traefik's Middleware kind, as the fake API server names its collection.
+const MIDDLEWARES: &str = "/apis/traefik.io/v1alpha1/middlewares";
+
+/// A kind weir may no longer read (its RBAC rule removed) keeps what it held: the other
+/// kinds' changes are still served, and no reload counts as a success (the reload alert
+/// stays on) until the kind answers again.
+#[tokio::test]
+async fn a_forbidden_kind_holds_back_only_the_reload_success() {
+    let one = server::echo("one").await.unwrap();
+    let api = api_with(one.port(), ingress_route("r.test")).await;
+    let [web, admin, metrics] = util::free_ports::<3>().unwrap();
+    let st = static_config(web, admin).replace(
+        "ping: {}\n",
+        &format!(
+            "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
+        ),
+    );
+    let weir = start_with(&st, admin, "kubernetescrd", &api.url(), TOKEN).await;
+    let base = format!("http://127.0.0.1:{web}");
+    wait_for(&base, "r.test", 200, Some("one"), &weir).await;
+
+    api.forbid(MIDDLEWARES);
+    api.cut_watches();
+    let mut s = Vec::new();
+    let failed = util::wait_until(WAIT, async || {
+        s = prom::scrape(metrics).await;
+        Reloads::of(&s).failed == 1.0
+    })
+    .await;
+    assert!(failed.is_ok(), "{s:?}\n{}", weir.logs());
+    let during = Reloads::of(&s);
+
+    // Served although the Middleware watcher still fails; not a successful reload.
+    api.apply(ingress_route("s.test"));
+    wait_for(&base, "s.test", 200, Some("one"), &weir).await;
+    wait_for(&base, "r.test", 404, None, &weir).await;
+    let now = Reloads::of(&prom::scrape(metrics).await);
+    assert_eq!((now.total, now.failed), (during.total, 1.0));
+    assert!(now.last_failure > 0.0 && now.last_success <= now.last_failure);
+
+    // Allowed again: the next list answers and the configuration counts as reloaded.
+    api.allow(MIDDLEWARES);
+    let recovered = util::wait_until(WAIT, async || {
+        s = prom::scrape(metrics).await;
+        let r = Reloads::of(&s);
+        r.total > during.total && r.last_success >= r.last_failure
+    })
+    .await;
+    assert!(recovered.is_ok(), "{s:?}\n{}", weir.logs());
+}
