@@ -24,6 +24,16 @@ fn static_config(web: u16, admin: u16) -> String {
     )
 }
 
+/// [`static_config`] with Prometheus metrics on an entrypoint at `metrics`.
+fn static_with_metrics(web: u16, admin: u16, metrics: u16) -> String {
+    static_config(web, admin).replace(
+        "ping: {}\n",
+        &format!(
+            "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
+        ),
+    )
+}
+
 fn service() -> Value {
     json!({
         "apiVersion": "v1", "kind": "Service",
@@ -218,12 +228,7 @@ async fn refused_lists_count_as_a_failed_reload_until_the_api_answers() {
     let api = api_with(one.port(), ingress("a.test")).await;
     api.refuse_lists(3);
     let [web, admin, metrics] = util::free_ports::<3>().unwrap();
-    let st = static_config(web, admin).replace(
-        "ping: {}\n",
-        &format!(
-            "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
-        ),
-    );
+    let st = static_with_metrics(web, admin, metrics);
     let weir = start_with(&st, admin, "kubernetesingress", &api.url(), TOKEN).await;
     wait_for(
         &format!("http://127.0.0.1:{web}"),
@@ -275,12 +280,7 @@ async fn a_forbidden_kind_holds_back_only_the_reload_success() {
     let one = server::echo("one").await.unwrap();
     let api = api_with(one.port(), ingress_route("r.test")).await;
     let [web, admin, metrics] = util::free_ports::<3>().unwrap();
-    let st = static_config(web, admin).replace(
-        "ping: {}\n",
-        &format!(
-            "  metrics:\n    address: \"127.0.0.1:{metrics}\"\nping: {{}}\nmetrics:\n  prometheus: {{}}\n"
-        ),
-    );
+    let st = static_with_metrics(web, admin, metrics);
     let weir = start_with(&st, admin, "kubernetescrd", &api.url(), TOKEN).await;
     let base = format!("http://127.0.0.1:{web}");
     wait_for(&base, "r.test", 200, Some("one"), &weir).await;
