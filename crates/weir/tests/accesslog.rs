@@ -574,3 +574,51 @@ async fn local_times_follow_the_processs_time_zone() {
     assert_eq!(parse(&local), parse(&utc));
     assert!(parse(&time).timestamp() >= parse(&utc).timestamp());
 }
+
+/// A full disk (`/dev/full` refuses every write with ENOSPC): every request is still
+/// answered, the lost lines are counted as dropped, and the failure is logged once, not
+/// at every batch.
+#[tokio::test]
+async fn a_full_disk_loses_lines_not_requests() {
+    let up = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
+    let cfg = static_config(web, traefik, "  format: json\n  filePath: /dev/full")
+        .replace("ping: {}\n", "ping: {}\nmetrics:\n  prometheus: {}\n")
+        .replace(
+            "entryPoints:\n",
+            &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
+        );
+    let p = WeirProcess::start(BIN, &cfg, &dynamic(&up.url()), traefik)
+        .await
+        .unwrap();
+    // Three bursts, each written (and lost) in a batch of its own.
+    let c = client::Client::http1();
+    let mut scrape = String::new();
+    for burst in 1..=3 {
+        for _ in 0..10 {
+            let url = format!("http://127.0.0.1:{web}/");
+            assert_eq!(c.get(&url, Some("app.test")).await.unwrap().status, 200);
+        }
+        let want = (burst * 10).to_string();
+        let counted = util::wait_until(Duration::from_secs(5), async || {
+            scrape = client::get(&format!("http://127.0.0.1:{metrics}/metrics"), None)
+                .await
+                .map(|r| r.body)
+                .unwrap_or_default();
+            scrape
+                .lines()
+                .find_map(|l| l.strip_prefix("weir_accesslog_lines_dropped_total "))
+                .is_some_and(|v| v == want)
+        })
+        .await;
+        assert!(counted.is_ok(), "{scrape}\n{}", p.logs());
+    }
+    assert_eq!(
+        p.logs().matches("access log: write failed").count(),
+        1,
+        "{}",
+        p.logs()
+    );
+}

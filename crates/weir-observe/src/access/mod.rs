@@ -404,7 +404,7 @@ impl AccessLogger {
     /// Starts the writer thread. Fails when the file cannot be opened.
     pub fn start(settings: Settings, metrics: Option<Arc<Metrics>>) -> std::io::Result<Self> {
         let settings = Arc::new(settings);
-        let writer = Writer::start(settings.clone())?;
+        let writer = Writer::start(settings.clone(), metrics.clone())?;
         Ok(AccessLogger {
             settings,
             writer,

@@ -23,6 +23,7 @@ use std::thread::Thread;
 use std::time::{Duration, Instant, SystemTime};
 
 use super::{Record, Settings, format};
+use crate::metrics::Metrics;
 
 /// The longest a line waits in the queue when traffic is light.
 const TICK: Duration = Duration::from_millis(50);
@@ -42,8 +43,9 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Opens the output and starts the thread.
-    pub fn start(settings: Arc<Settings>) -> io::Result<Writer> {
+    /// Opens the output and starts the thread; lines a failed write loses are counted in
+    /// `metrics`.
+    pub fn start(settings: Arc<Settings>, metrics: Option<Arc<Metrics>>) -> io::Result<Writer> {
         let out = open(&settings)?;
         let wake_at = (settings.queue / 4).max(1);
         let (tx, rx) = sync_channel(settings.queue);
@@ -51,7 +53,7 @@ impl Writer {
         let theirs = signals.clone();
         let handle = std::thread::Builder::new()
             .name("weir-accesslog".into())
-            .spawn(move || run(&settings, out, &rx, &theirs))?;
+            .spawn(move || run(&settings, out, &rx, &theirs, metrics.as_deref()))?;
         Ok(Writer {
             tx,
             signals,
@@ -126,9 +128,11 @@ fn run(
     mut out: Box<dyn Write + Send>,
     rx: &Receiver<Box<Record>>,
     signals: &Signals,
+    metrics: Option<&Metrics>,
 ) {
     let mut buf: Vec<u8> = Vec::with_capacity(WRITE_AT + 4096);
     let mut formatter = format::Formatter::default();
+    let mut output = Output::default();
     loop {
         std::thread::park_timeout(TICK);
         let closing = signals.closing.load(Ordering::Acquire);
@@ -146,29 +150,82 @@ fn run(
                 Ok(record) => {
                     formatter.line(settings, &record, clock.at(record.arrived), &mut buf);
                     if buf.len() >= WRITE_AT {
-                        write(&mut out, &mut buf);
+                        output.write(&mut out, &mut buf, metrics);
                     }
                 }
                 Err(TryRecvError::Empty) => break false,
                 Err(TryRecvError::Disconnected) => break true,
             }
         };
-        write(&mut out, &mut buf);
+        output.write(&mut out, &mut buf, metrics);
         if closed || closing {
             return;
         }
     }
 }
 
-/// Writes and empties `buf` (a failed write loses those lines, reported once per batch).
-fn write(out: &mut Box<dyn Write + Send>, buf: &mut Vec<u8>) {
-    if buf.is_empty() {
-        return;
+/// Whether the output is failing, so a full disk is reported when it starts failing and
+/// when it works again, not at every batch.
+#[derive(Default)]
+struct Output {
+    failing: bool,
+}
+
+impl Output {
+    /// Writes and empties `buf`. Lines a failed write loses (the rest of the buffer from
+    /// where it failed, a line cut in two included) are counted as dropped.
+    fn write(
+        &mut self,
+        out: &mut Box<dyn Write + Send>,
+        buf: &mut Vec<u8>,
+        metrics: Option<&Metrics>,
+    ) {
+        if buf.is_empty() {
+            return;
+        }
+        let mut written = 0;
+        let mut error = None;
+        while written < buf.len() {
+            match out.write(&buf[written..]) {
+                Ok(0) => {
+                    error = Some(io::Error::from(io::ErrorKind::WriteZero));
+                    break;
+                }
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    error = Some(e);
+                    break;
+                }
+            }
+        }
+        if error.is_none()
+            && let Err(e) = out.flush()
+        {
+            error = Some(e);
+        }
+        match error {
+            Some(e) => {
+                let rest = buf.get(written..).unwrap_or_default();
+                let lost = rest.iter().filter(|&&b| b == b'\n').count();
+                if let Some(m) = metrics {
+                    m.log_lines_lost(u64::try_from(lost).unwrap_or(u64::MAX));
+                }
+                if !self.failing {
+                    tracing::error!(
+                        "access log: write failed: {e}; lines are lost (counted in accesslog_lines_dropped_total) until a write succeeds"
+                    );
+                }
+                self.failing = true;
+            }
+            None if self.failing => {
+                tracing::warn!("access log: writing again");
+                self.failing = false;
+            }
+            None => {}
+        }
+        buf.clear();
     }
-    if let Err(e) = out.write_all(buf).and_then(|()| out.flush()) {
-        tracing::warn!("access log: write failed: {e}");
-    }
-    buf.clear();
 }
 
 /// The wall clock at a monotonic instant, read once per batch: a request's arrival time
@@ -237,7 +294,7 @@ mod tests {
     fn every_threads_lines_arrive_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("access.json");
-        let writer = Arc::new(Writer::start(json_to(&file)).unwrap());
+        let writer = Arc::new(Writer::start(json_to(&file), None).unwrap());
         let threads: Vec<_> = (0..4u64)
             .map(|t| {
                 let writer = writer.clone();
@@ -270,7 +327,7 @@ mod tests {
     fn lines_keep_the_order_their_requests_ended_in() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("access.json");
-        let writer = Arc::new(Writer::start(json_to(&file)).unwrap());
+        let writer = Arc::new(Writer::start(json_to(&file), None).unwrap());
         let (done_tx, done_rx) = std::sync::mpsc::channel();
         let turns: Vec<_> = (0..2)
             .map(|_| {
@@ -293,5 +350,46 @@ mod tests {
         }
         writer.finish();
         assert_eq!(counts(&file), [0, 1, 2, 3, 4, 5]);
+    }
+
+    /// Accepts `room` bytes, then fails as a full disk does.
+    struct Full {
+        room: usize,
+    }
+
+    impl Write for Full {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::from_raw_os_error(28)); // ENOSPC
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A write that fails part-way loses the lines from there on, the one cut in two
+    /// included, and they are counted as dropped; a later good write ends the outage.
+    #[test]
+    fn lines_a_failed_write_loses_are_counted() {
+        let metrics = Metrics::new(crate::MetricsConfig::default(), &[]);
+        let mut output = Output::default();
+        let mut out: Box<dyn Write + Send> = Box::new(Full { room: 7 });
+        let mut buf = b"aaaa\nbbbb\ncccc\n".to_vec();
+        output.write(&mut out, &mut buf, Some(&metrics));
+        assert_eq!(metrics.log_lines_dropped(), 2);
+        assert!(buf.is_empty() && output.failing);
+        let mut buf = b"dddd\n".to_vec();
+        output.write(&mut out, &mut buf, Some(&metrics));
+        assert_eq!(metrics.log_lines_dropped(), 3);
+        let mut out: Box<dyn Write + Send> = Box::new(Full { room: 100 });
+        let mut buf = b"eeee\n".to_vec();
+        output.write(&mut out, &mut buf, Some(&metrics));
+        assert_eq!(metrics.log_lines_dropped(), 3);
+        assert!(!output.failing);
     }
 }

@@ -88,7 +88,7 @@ pub(super) fn encode(m: &Metrics) -> String {
         p,
         "accesslog_lines_dropped_total",
         "counter",
-        "Access log lines dropped because the writer fell behind.",
+        "Access log lines dropped because the writer fell behind or a write failed.",
         m.log_dropped.load(Ordering::Relaxed),
     );
 

@@ -362,7 +362,13 @@ impl Metrics {
 
     /// Counts an access-log line dropped because the writer was behind.
     pub fn log_line_dropped(&self) {
-        self.log_dropped.fetch_add(1, Ordering::Relaxed);
+        self.log_lines_lost(1);
+    }
+
+    /// Counts access-log lines that never reached the output: dropped while the writer was
+    /// behind, or lost to a write that failed (a full disk).
+    pub fn log_lines_lost(&self, lines: u64) {
+        self.log_dropped.fetch_add(lines, Ordering::Relaxed);
     }
 
     /// Access-log lines dropped so far.
