@@ -29,6 +29,30 @@ providers:
     )
 }
 
+/// [`static_config`] with Prometheus metrics on an entrypoint at `metrics`.
+fn with_metrics(web: u16, traefik: u16, metrics: u16, access: &str) -> String {
+    static_config(web, traefik, access)
+        .replace("ping: {}\n", "ping: {}\nmetrics:\n  prometheus: {}\n")
+        .replace(
+            "entryPoints:\n",
+            &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
+        )
+}
+
+/// `weir_accesslog_lines_dropped_total` as scraped from `metrics` (`None` when the
+/// scrape fails or lacks it), with the scraped text.
+async fn dropped_lines(metrics: u16) -> (Option<f64>, String) {
+    let body = client::get(&format!("http://127.0.0.1:{metrics}/metrics"), None)
+        .await
+        .map(|r| r.body)
+        .unwrap_or_default();
+    let dropped = body
+        .lines()
+        .find_map(|l| l.strip_prefix("weir_accesslog_lines_dropped_total "))
+        .and_then(|v| v.parse().ok());
+    (dropped, body)
+}
+
 fn dynamic(url: &str) -> String {
     format!(
         r#"http:
@@ -259,15 +283,11 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
         .open(&fifo)
         .unwrap();
     let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
-    let cfg = static_config(
+    let cfg = with_metrics(
         web,
         traefik,
+        metrics,
         &format!("  bufferingSize: 8\n  filePath: \"{}\"", fifo.display()),
-    )
-    .replace("ping: {}\n", "ping: {}\nmetrics:\n  prometheus: {}\n")
-    .replace(
-        "entryPoints:\n",
-        &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
     );
     let _p = WeirProcess::start(BIN, &cfg, &dynamic(&up.url()), traefik)
         .await
@@ -280,17 +300,8 @@ async fn blocked_output_drops_lines_instead_of_stalling() {
         let r = c.get(&url, Some("app.test")).await.unwrap();
         assert_eq!(r.status, 200);
     }
-    let scrape = client::get(&format!("http://127.0.0.1:{metrics}/metrics"), None)
-        .await
-        .unwrap();
-    let dropped: f64 = scrape
-        .body
-        .lines()
-        .find_map(|l| l.strip_prefix("weir_accesslog_lines_dropped_total "))
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(dropped > 0.0, "{}", scrape.body);
+    let (dropped, scrape) = dropped_lines(metrics).await;
+    assert!(dropped.is_some_and(|d| d > 0.0), "{scrape}");
 }
 
 /// A burst many times the writer's 256 KiB pieces: every line arrives, whole and once.
@@ -584,12 +595,12 @@ async fn a_full_disk_loses_lines_not_requests() {
         .await
         .unwrap();
     let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
-    let cfg = static_config(web, traefik, "  format: json\n  filePath: /dev/full")
-        .replace("ping: {}\n", "ping: {}\nmetrics:\n  prometheus: {}\n")
-        .replace(
-            "entryPoints:\n",
-            &format!("entryPoints:\n  metrics:\n    address: \"127.0.0.1:{metrics}\"\n"),
-        );
+    let cfg = with_metrics(
+        web,
+        traefik,
+        metrics,
+        "  format: json\n  filePath: /dev/full",
+    );
     let p = WeirProcess::start(BIN, &cfg, &dynamic(&up.url()), traefik)
         .await
         .unwrap();
@@ -601,16 +612,11 @@ async fn a_full_disk_loses_lines_not_requests() {
             let url = format!("http://127.0.0.1:{web}/");
             assert_eq!(c.get(&url, Some("app.test")).await.unwrap().status, 200);
         }
-        let want = (burst * 10).to_string();
+        let want = f64::from(burst * 10);
         let counted = util::wait_until(Duration::from_secs(5), async || {
-            scrape = client::get(&format!("http://127.0.0.1:{metrics}/metrics"), None)
-                .await
-                .map(|r| r.body)
-                .unwrap_or_default();
-            scrape
-                .lines()
-                .find_map(|l| l.strip_prefix("weir_accesslog_lines_dropped_total "))
-                .is_some_and(|v| v == want)
+            let dropped;
+            (dropped, scrape) = dropped_lines(metrics).await;
+            dropped == Some(want)
         })
         .await;
         assert!(counted.is_ok(), "{scrape}\n{}", p.logs());
