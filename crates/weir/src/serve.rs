@@ -23,6 +23,9 @@ use crate::static_load::StaticSource;
 /// Runs until a termination signal has been handled.
 pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()> {
     let cfg = &source.config;
+    // Before any entrypoint accepts: a SIGTERM from then on (a pod stopped right after it
+    // became ready) is a graceful stop, not the default action that exits at once.
+    let mut stop = StopSignals::listen();
     for d in &source.diagnostics {
         tracing::warn!("{d}");
     }
@@ -135,7 +138,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
         tasks.spawn(ep.run(shared.clone(), stop_rx.clone()));
     }
 
-    wait_for_signal().await;
+    stop.wait().await;
     tracing::info!("shutting down: /ping now answers {terminating}");
     shutdown.begin();
     let _ = stop_tx.send(true);
@@ -148,25 +151,53 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     Ok(())
 }
 
-async fn wait_for_signal() {
+/// SIGTERM and SIGINT, listened for from the start (a signal is kept until waited for).
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(e) => {
-                tracing::error!("cannot listen for SIGTERM: {e}");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn listen() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, name: &str| {
+                signal(kind)
+                    .map_err(|e| tracing::error!("cannot listen for {name}: {e}"))
+                    .ok()
+            };
+            StopSignals {
+                term: listen(SignalKind::terminate(), "SIGTERM"),
+                int: listen(SignalKind::interrupt(), "SIGINT"),
             }
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
         }
+        #[cfg(not(unix))]
+        StopSignals {}
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+
+    /// Waits for the first of them (for ever when neither could be listened for).
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.term) => {}
+                () = recv(&mut self.int) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

@@ -230,6 +230,36 @@ providers:
     assert!(status.success(), "{status:?}\n{}", weir.logs());
 }
 
+/// SIGTERM as soon as a port takes connections (the kernel accepts them once weir has
+/// bound, before its first configuration is compiled): weir stops gracefully, as a pod
+/// stopped right after it started must, instead of dying of the signal's default action.
+#[tokio::test]
+async fn sigterm_right_after_binding_stops_gracefully() {
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let static_yaml = format!(
+        "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
+    );
+    let mut weir = WeirProcess::builder(WEIR)
+        .static_config(&static_yaml)
+        .dynamic_config(&util::simple_dynamic_config(
+            "PathPrefix(`/`)",
+            &["http://127.0.0.1:9".into()],
+        ))
+        .start()
+        .await
+        .unwrap();
+    util::wait_until(Duration::from_secs(10), async || {
+        tokio::net::TcpStream::connect(("127.0.0.1", web))
+            .await
+            .is_ok()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", weir.logs()));
+    weir.sigterm().unwrap();
+    let status = weir.wait_exit(Duration::from_secs(20)).await.unwrap();
+    assert!(status.success(), "{status:?}\n{}", weir.logs());
+}
+
 #[tokio::test]
 async fn toml_dynamic_configuration_and_directory_provider() {
     let up = server::echo("toml").await.unwrap();
