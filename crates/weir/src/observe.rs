@@ -167,14 +167,13 @@ pub fn cert_expiries(report: &Report) -> Vec<weir_observe::CertExpiry> {
         .collect()
 }
 
-/// Reopens the access log file on SIGUSR1 (what logrotate's `postrotate` sends).
+/// Reopens the access log file on SIGUSR1 (what logrotate's `postrotate` sends). The
+/// signal is listened for without an access log too, so it never ends weir (its default
+/// action), as Traefik always handles it.
 pub fn reopen_on_sigusr1(observer: Option<Arc<Observer>>) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let Some(observer) = observer.filter(|o| o.access_log().is_some()) else {
-            return;
-        };
         let mut usr1 = match signal(SignalKind::user_defined1()) {
             Ok(s) => s,
             Err(e) => {
@@ -184,9 +183,12 @@ pub fn reopen_on_sigusr1(observer: Option<Arc<Observer>>) {
         };
         tokio::spawn(async move {
             while usr1.recv().await.is_some() {
-                if let Some(log) = observer.access_log() {
-                    tracing::info!("SIGUSR1: reopening the access log");
-                    log.reopen();
+                match observer.as_ref().and_then(|o| o.access_log()) {
+                    Some(log) => {
+                        tracing::info!("SIGUSR1: reopening the access log");
+                        log.reopen();
+                    }
+                    None => tracing::debug!("SIGUSR1: no access log to reopen"),
                 }
             }
         });

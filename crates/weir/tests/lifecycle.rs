@@ -366,3 +366,32 @@ async fn embedded_default_serves_whoami_and_ping() {
         .unwrap();
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "OK"));
 }
+
+/// SIGUSR1 (logrotate's `postrotate`) with no access log to reopen: weir keeps serving
+/// instead of ending by the signal's default action.
+#[tokio::test]
+async fn sigusr1_without_an_access_log_is_ignored() {
+    let [web, admin] = util::free_ports::<2>().unwrap();
+    let static_yaml = format!(
+        "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nlog:\n  level: DEBUG\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
+    );
+    let mut weir = WeirProcess::start(
+        WEIR,
+        &static_yaml,
+        &util::simple_dynamic_config("PathPrefix(`/`)", &["http://127.0.0.1:9".into()]),
+        admin,
+    )
+    .await
+    .unwrap();
+    weir.signal("USR1").unwrap();
+    util::wait_until(Duration::from_secs(10), async || {
+        weir.logs().contains("SIGUSR1: no access log to reopen")
+    })
+    .await
+    .unwrap_or_else(|e| panic!("{e}\n{}", weir.logs()));
+    assert!(weir.is_running(), "{}", weir.logs());
+    let r = client::get(&format!("http://127.0.0.1:{admin}/ping"), None)
+        .await
+        .unwrap();
+    assert_eq!(r.status, StatusCode::OK);
+}
