@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use anyhow::Context;
 use arc_swap::ArcSwap;
 use weir_config::dynamic::{Configuration, Router};
 use weir_config::static_config::{Prometheus as PrometheusConfig, StaticConfiguration};
@@ -30,21 +29,28 @@ pub fn metrics(cfg: &StaticConfiguration, entrypoints: &[String]) -> Option<Arc<
     Some(Arc::new(Metrics::new(config, entrypoints)))
 }
 
-/// The access logger, when `accessLog` is set.
+/// The access logger, when `accessLog` is set and its output opens.
 pub fn access_log(
     cfg: &StaticConfiguration,
     metrics: Option<Arc<Metrics>>,
-) -> anyhow::Result<Option<AccessLogger>> {
-    let Some(c) = &cfg.access_log else {
-        return Ok(None);
-    };
+) -> Option<AccessLogger> {
+    let c = cfg.access_log.as_ref()?;
     let (settings, warnings) = AccessSettings::from_static(c);
     for w in warnings {
         tracing::warn!("{w}");
     }
-    let logger = AccessLogger::start(settings, metrics)
-        .with_context(|| format!("accessLog.filePath {:?}", c.file_path))?;
-    Ok(Some(logger))
+    // As Traefik: an access log that cannot be opened is reported and weir serves without
+    // it, rather than not serving at all.
+    match AccessLogger::start(settings, metrics) {
+        Ok(logger) => Some(logger),
+        Err(e) => {
+            tracing::error!(
+                "accessLog.filePath {:?}: cannot open it ({e}); serving without an access log",
+                c.file_path
+            );
+            None
+        }
+    }
 }
 
 /// The observer the entrypoints share, when anything is observed; `entrypoints` in table

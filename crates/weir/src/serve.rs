@@ -54,7 +54,7 @@ pub async fn serve(source: StaticSource, args: &ConfigArgs) -> anyhow::Result<()
     .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let names: Vec<String> = entrypoints.iter().map(|e| e.info.name.clone()).collect();
     let metrics = observe::metrics(cfg, &names);
-    let access = observe::access_log(cfg, metrics.clone())?;
+    let access = observe::access_log(cfg, metrics.clone());
     let infos: Vec<_> = entrypoints.iter().map(|e| e.info.clone()).collect();
     let observer = observe::observer(metrics.clone(), access, &infos);
     observe::reopen_on_sigusr1(observer.clone());

@@ -628,3 +628,26 @@ async fn a_full_disk_loses_lines_not_requests() {
         p.logs()
     );
 }
+
+/// An access log that cannot be opened (its directory is a file) is reported, and weir
+/// serves without it, as Traefik does, instead of not starting.
+#[tokio::test]
+async fn an_access_log_that_cannot_be_opened_does_not_stop_serving() {
+    let up = server::serve_fn(|_req| async { server::response(200, "x") })
+        .await
+        .unwrap();
+    let (p, web) = start(
+        "  format: json\n  filePath: \"{{dir}}/dynamic.yaml/access.json\"",
+        &dynamic(&up.url()),
+    )
+    .await;
+    let r = client::get(&format!("http://127.0.0.1:{web}/"), Some("app.test"))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(
+        p.logs().contains("serving without an access log"),
+        "{}",
+        p.logs()
+    );
+}
