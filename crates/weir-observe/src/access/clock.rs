@@ -88,10 +88,9 @@ impl Utc {
 }
 
 /// Where the local time of an instant comes from.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Zone {
     /// The process's time zone (`TZ`, else `/etc/localtime`; UTC when neither is found).
-    #[default]
     Local,
     /// A fixed offset east of UTC, in seconds.
     Fixed(i32),
@@ -113,41 +112,49 @@ impl Zone {
     }
 }
 
-/// The text of one second in one layout and its offset's text, kept until the second
-/// changes.
-#[derive(Debug, Default)]
-struct Kept {
-    secs: Option<i64>,
-    text: Vec<u8>,
-    offset: Vec<u8>,
-}
-
 /// How a layout prints a UTC offset: RFC 3339 (`Z`, `+05:30`) or the common log format's
 /// (` +0000`, ` +0530`).
-#[derive(Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum OffsetStyle {
     Rfc3339,
     Clf,
 }
 
+/// One layout in one zone: the text of its last second and of that second's offset,
+/// kept until the second changes.
+#[derive(Debug)]
+struct Kept {
+    zone: Zone,
+    style: OffsetStyle,
+    render: fn(&Utc, &mut Vec<u8>),
+    secs: Option<i64>,
+    text: Vec<u8>,
+    offset: Vec<u8>,
+}
+
 impl Kept {
-    /// The second `secs` at UTC offset `offset`, rendered by `render`, and its offset.
-    fn get(
-        &mut self,
-        secs: i64,
-        offset: impl FnOnce(i64) -> i32,
-        style: OffsetStyle,
-        render: impl FnOnce(&Utc, &mut Vec<u8>),
-    ) -> (&[u8], &[u8]) {
+    fn new(zone: Zone, style: OffsetStyle, render: fn(&Utc, &mut Vec<u8>)) -> Kept {
+        Kept {
+            zone,
+            style,
+            render,
+            secs: None,
+            text: Vec::new(),
+            offset: Vec::new(),
+        }
+    }
+
+    /// The second `secs` since the epoch, in this zone, and its offset.
+    fn get(&mut self, secs: i64) -> (&[u8], &[u8]) {
         if self.secs != Some(secs) {
-            let offset = offset(secs);
+            let offset = self.zone.offset(secs);
             self.text.clear();
-            render(
+            (self.render)(
                 &Utc::from_secs(secs.saturating_add(offset.into())),
                 &mut self.text,
             );
             self.offset.clear();
-            write_offset(&mut self.offset, offset, style);
+            write_offset(&mut self.offset, offset, self.style);
             self.secs = Some(secs);
         }
         (&self.text, &self.offset)
@@ -177,19 +184,24 @@ fn write_offset(out: &mut Vec<u8>, offset: i32, style: OffsetStyle) {
 
 /// Timestamps for log lines, with the text of the last second formatted kept per layout
 /// and zone.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Clock {
-    zone: Zone,
-    /// `2006-01-02T15:04:05`, UTC.
+    /// `2006-01-02T15:04:05` and `Z`.
     rfc3339: Kept,
-    /// The same in local time.
+    /// The same in local time, with its offset.
     rfc3339_local: Kept,
-    /// `02/Jan/2006:15:04:05 +0000`.
+    /// `02/Jan/2006:15:04:05` and ` +0000`.
     clf: Kept,
-    /// The same in local time.
+    /// The same in local time, with its offset.
     clf_local: Kept,
     /// The fraction of a second of the last [`Clock::start_times`], with its dot.
     fraction: Vec<u8>,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock::with_zone(Zone::Local)
+    }
 }
 
 /// A request's start as `StartLocal` and `StartUTC` print it, each in three pieces: the
@@ -201,39 +213,26 @@ pub(crate) struct StartTimes<'a> {
 
 impl Clock {
     /// A clock whose local time is `zone`'s.
-    #[cfg(test)]
     pub fn with_zone(zone: Zone) -> Clock {
+        let utc = Zone::Fixed(0);
         Clock {
-            zone,
-            ..Clock::default()
+            rfc3339: Kept::new(utc, OffsetStyle::Rfc3339, Utc::write_rfc3339_seconds),
+            rfc3339_local: Kept::new(zone, OffsetStyle::Rfc3339, Utc::write_rfc3339_seconds),
+            clf: Kept::new(utc, OffsetStyle::Clf, Utc::write_clf),
+            clf_local: Kept::new(zone, OffsetStyle::Clf, Utc::write_clf),
+            fraction: Vec::new(),
         }
     }
 
-    /// `t` in RFC 3339, in UTC (`local` false, with a `Z`) or in local time with its
-    /// offset; with `nanos`, the fraction as Go's `RFC3339Nano` writes it (trailing zeros
-    /// trimmed).
-    pub fn write_rfc3339(&mut self, out: &mut Vec<u8>, t: SystemTime, nanos: bool, local: bool) {
-        let (secs, frac) = since_epoch(t);
-        let (kept, zone) = match local {
-            false => (&mut self.rfc3339, Zone::Fixed(0)),
-            true => (&mut self.rfc3339_local, self.zone),
-        };
-        let (text, offset) = kept.get(
-            secs,
-            |s| zone.offset(s),
-            OffsetStyle::Rfc3339,
-            Utc::write_rfc3339_seconds,
-        );
+    /// `t` in local time, RFC 3339 to the second with its offset (logrus's `time`).
+    pub fn write_local_seconds(&mut self, out: &mut Vec<u8>, t: SystemTime) {
+        let (text, offset) = self.rfc3339_local.get(since_epoch(t).0);
         out.extend_from_slice(text);
-        if nanos && frac > 0 {
-            out.push(b'.');
-            push_nanos(out, frac);
-        }
         out.extend_from_slice(offset);
     }
 
-    /// `t` in RFC 3339 with its fraction, in local time and in UTC: the clock is read and
-    /// the fraction written once for both.
+    /// `t` in RFC 3339 with its fraction as Go's `RFC3339Nano` writes it (trailing zeros
+    /// trimmed), in local time and in UTC: the fraction is written once for both.
     pub fn start_times(&mut self, t: SystemTime) -> StartTimes<'_> {
         let (secs, frac) = since_epoch(t);
         self.fraction.clear();
@@ -241,19 +240,8 @@ impl Clock {
             self.fraction.push(b'.');
             push_nanos(&mut self.fraction, frac);
         }
-        let zone = self.zone;
-        let local = self.rfc3339_local.get(
-            secs,
-            |s| zone.offset(s),
-            OffsetStyle::Rfc3339,
-            Utc::write_rfc3339_seconds,
-        );
-        let utc = self.rfc3339.get(
-            secs,
-            |_| 0,
-            OffsetStyle::Rfc3339,
-            Utc::write_rfc3339_seconds,
-        );
+        let local = self.rfc3339_local.get(secs);
+        let utc = self.rfc3339.get(secs);
         StartTimes {
             local: [local.0, &self.fraction, local.1],
             utc: [utc.0, &self.fraction, utc.1],
@@ -262,16 +250,12 @@ impl Clock {
 
     /// The common log format's time of `t`, in UTC or (`local`) local time.
     pub fn write_clf(&mut self, out: &mut Vec<u8>, t: SystemTime, local: bool) {
-        let (kept, zone) = match local {
-            false => (&mut self.clf, Zone::Fixed(0)),
-            true => (&mut self.clf_local, self.zone),
+        let kept = if local {
+            &mut self.clf_local
+        } else {
+            &mut self.clf
         };
-        let (text, offset) = kept.get(
-            since_epoch(t).0,
-            |s| zone.offset(s),
-            OffsetStyle::Clf,
-            Utc::write_clf,
-        );
+        let (text, offset) = kept.get(since_epoch(t).0);
         out.extend_from_slice(text);
         out.extend_from_slice(offset);
     }
@@ -300,10 +284,9 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// `t` as StartUTC prints it.
     fn rfc3339(clock: &mut Clock, t: SystemTime) -> String {
-        let mut out = Vec::new();
-        clock.write_rfc3339(&mut out, t, true, false);
-        String::from_utf8(out).unwrap()
+        String::from_utf8(clock.start_times(t).utc.concat()).unwrap()
     }
 
     #[test]
@@ -316,7 +299,7 @@ mod tests {
         assert_eq!(clf, b"02/Jan/2006:15:04:05 +0000");
         assert_eq!(rfc3339(&mut clock, t), "2006-01-02T15:04:05.5Z");
         let mut seconds = Vec::new();
-        clock.write_rfc3339(&mut seconds, t, false, false);
+        Clock::with_zone(Zone::Fixed(0)).write_local_seconds(&mut seconds, t);
         assert_eq!(seconds, b"2006-01-02T15:04:05Z");
         // a leap day
         let t = UNIX_EPOCH + Duration::from_secs(951_782_400);
@@ -338,8 +321,9 @@ mod tests {
         // 2006-01-02T15:04:05.5Z
         let t = UNIX_EPOCH + Duration::new(1_136_214_245, 500_000_000);
         let text = |clock: &mut Clock, local: bool| {
-            let (mut rfc, mut clf) = (Vec::new(), Vec::new());
-            clock.write_rfc3339(&mut rfc, t, true, local);
+            let times = clock.start_times(t);
+            let rfc = if local { times.local } else { times.utc }.concat();
+            let mut clf = Vec::new();
             clock.write_clf(&mut clf, t, local);
             (
                 String::from_utf8(rfc).unwrap(),

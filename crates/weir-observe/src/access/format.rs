@@ -39,7 +39,6 @@ impl Formatter {
         }
     }
 
-    /// Appends `r` as one line (with the newline) to `out`.
     /// Appends `r`, which arrived at wall-clock time `start`, as one line (with the
     /// newline) to `out`.
     pub(crate) fn line(&mut self, s: &Settings, r: &Record, start: SystemTime, out: &mut Vec<u8>) {
@@ -350,8 +349,7 @@ impl Formatter {
         // The time the line was logged: when the response ended, to the second, in local
         // time, as logrus's default RFC 3339 timestamp.
         o.out.extend_from_slice(br#""time":""#);
-        self.clock
-            .write_rfc3339(o.out, start + r.duration, false, true);
+        self.clock.write_local_seconds(o.out, start + r.duration);
         o.out.extend_from_slice(b"\"}");
     }
 }
@@ -385,8 +383,8 @@ fn split_host_port(s: &[u8]) -> (&[u8], Option<&[u8]>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::RequestText;
     use crate::access::clock::Zone;
+    use crate::access::{RequestText, sample_record as record};
     use serde_json::Value;
     use std::sync::Arc;
     use std::time::{Duration, UNIX_EPOCH};
@@ -394,10 +392,6 @@ mod tests {
     /// When the test record arrived: 2006-01-02T15:04:05Z.
     fn start() -> std::time::SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_136_214_245)
-    }
-
-    fn record() -> Record {
-        crate::access::sample_record()
     }
 
     /// `r` as a line, with local time at UTC.
