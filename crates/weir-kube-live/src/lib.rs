@@ -97,18 +97,13 @@ pub struct Provider {
     status: Option<status::Source>,
 }
 
-/// Sends the failure that began an outage, if one did since the last call, and forgets
-/// the last published configuration so the next one is published (incomplete) even if
-/// unchanged; false when nobody listens any more.
-async fn report_outage(
-    store: &mut store::Store,
-    out: &mpsc::Sender<Report>,
-    last: &mut Option<(Configuration, bool)>,
-) -> bool {
+/// Sends the failure that began an outage, if one did since the last call; false when
+/// nobody listens any more. (The next publication goes out even if unchanged: it is
+/// incomplete where the last was not.)
+async fn report_outage(store: &mut store::Store, out: &mpsc::Sender<Report>) -> bool {
     let Some(error) = store.take_failure() else {
         return true;
     };
-    *last = None;
     out.send(Report::Failing(error)).await.is_ok()
 }
 
@@ -226,7 +221,7 @@ impl Provider {
         let mut last: Option<(Configuration, bool)> = None;
         while let Some(ev) = rx.recv().await {
             store.apply(ev, &mut listed);
-            if !report_outage(&mut store, &out, &mut last).await {
+            if !report_outage(&mut store, &out).await {
                 return Ok(());
             }
             // Nothing is published before every kind has been listed once; after that, a
@@ -250,7 +245,7 @@ impl Provider {
                     }
                 }
             }
-            if !report_outage(&mut store, &out, &mut last).await {
+            if !report_outage(&mut store, &out).await {
                 return Ok(());
             }
             let set = store.set();

@@ -369,7 +369,8 @@ pub fn spawn_kubernetes(
                 let p = match report {
                     weir_kube_live::Report::Config(p) => *p,
                     weir_kube_live::Report::Failing(error) => {
-                        // The last configuration keeps serving; the reload alert sees it.
+                        // Publications stay incomplete until it recovers; the reload alert
+                        // sees the failure.
                         tracing::error!("kubernetes provider {name}: {error}");
                         if let Some(m) = &metrics {
                             m.config_reload_failed();
