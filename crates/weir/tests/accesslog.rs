@@ -546,9 +546,7 @@ fn tzif(offset: i32, name: &str) -> Vec<u8> {
 /// and StartUTC in UTC, as Traefik (Go) writes them.
 #[tokio::test]
 async fn local_times_follow_the_processs_time_zone() {
-    let up = server::serve_fn(|_req| async { server::response(200, "x") })
-        .await
-        .unwrap();
+    let up = server::echo("app").await.unwrap();
     let zone = tempfile::tempdir().unwrap();
     let zone_file = zone.path().join("Weir_Test");
     std::fs::write(&zone_file, tzif(-(9 * 3600 + 30 * 60), "WTT")).unwrap();
@@ -591,9 +589,7 @@ async fn local_times_follow_the_processs_time_zone() {
 /// at every batch.
 #[tokio::test]
 async fn a_full_disk_loses_lines_not_requests() {
-    let up = server::serve_fn(|_req| async { server::response(200, "x") })
-        .await
-        .unwrap();
+    let up = server::echo("app").await.unwrap();
     let [web, traefik, metrics] = util::free_ports::<3>().unwrap();
     let cfg = with_metrics(
         web,
@@ -633,9 +629,7 @@ async fn a_full_disk_loses_lines_not_requests() {
 /// serves without it, as Traefik does, instead of not starting.
 #[tokio::test]
 async fn an_access_log_that_cannot_be_opened_does_not_stop_serving() {
-    let up = server::serve_fn(|_req| async { server::response(200, "x") })
-        .await
-        .unwrap();
+    let up = server::echo("app").await.unwrap();
     let (p, web) = start(
         "  format: json\n  filePath: \"{{dir}}/dynamic.yaml/access.json\"",
         &dynamic(&up.url()),

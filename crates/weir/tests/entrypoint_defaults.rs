@@ -4,7 +4,6 @@
 //! entrypoints is shown, counted and logged as `<entrypoint>-<router>` where defaults apply.
 #![allow(clippy::unwrap_used)]
 
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -77,14 +76,6 @@ fn dynamic(url: &str) -> String {
           - url: "{url}"
 "#
     )
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 async fn router(api: &str, name: &str) -> Value {
@@ -173,11 +164,13 @@ async fn entrypoint_middlewares_and_observability_apply_to_its_routers() {
     // Access log: other's two requests and loud's; nothing else from web.
     let path = p.dir().join("access.json");
     util::wait_until(Duration::from_secs(5), async || {
-        lines(&path).iter().any(|l| l["RouterName"] == "loud@file")
+        util::json_lines(&path)
+            .iter()
+            .any(|l| l["RouterName"] == "loud@file")
     })
     .await
     .unwrap();
-    let got = lines(&path);
+    let got = util::json_lines(&path);
     let seen: Vec<(&str, &str, u64)> = got
         .iter()
         .map(|l| {

@@ -236,11 +236,8 @@ providers:
 #[tokio::test]
 async fn sigterm_right_after_binding_stops_gracefully() {
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let static_yaml = format!(
-        "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
-    );
     let mut weir = WeirProcess::builder(WEIR)
-        .static_config(&static_yaml)
+        .static_config(&util::basic_static_config(web, admin))
         .dynamic_config(&util::simple_dynamic_config(
             "PathPrefix(`/`)",
             &["http://127.0.0.1:9".into()],
@@ -372,12 +369,9 @@ async fn embedded_default_serves_whoami_and_ping() {
 #[tokio::test]
 async fn sigusr1_without_an_access_log_is_ignored() {
     let [web, admin] = util::free_ports::<2>().unwrap();
-    let static_yaml = format!(
-        "entryPoints:\n  web:\n    address: \"127.0.0.1:{web}\"\n  traefik:\n    address: \"127.0.0.1:{admin}\"\nping: {{}}\nlog:\n  level: DEBUG\nproviders:\n  file:\n    filename: \"{{{{dynamic}}}}\"\n"
-    );
     let mut weir = WeirProcess::start(
         WEIR,
-        &static_yaml,
+        &util::basic_static_config(web, admin),
         &util::simple_dynamic_config("PathPrefix(`/`)", &["http://127.0.0.1:9".into()]),
         admin,
     )
