@@ -496,7 +496,7 @@ impl AccessLogger {
         if !self.writer.send(record)
             && let Some(m) = &self.metrics
         {
-            m.log_line_dropped();
+            m.log_lines_lost(1);
         }
     }
 }

@@ -360,11 +360,6 @@ impl Metrics {
         *lock(&self.certificates) = certificates;
     }
 
-    /// Counts an access-log line dropped because the writer was behind.
-    pub fn log_line_dropped(&self) {
-        self.log_lines_lost(1);
-    }
-
     /// Counts access-log lines that never reached the output: dropped while the writer was
     /// behind, or lost to a write that failed (a full disk).
     pub fn log_lines_lost(&self, lines: u64) {
