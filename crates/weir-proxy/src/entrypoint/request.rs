@@ -126,7 +126,7 @@ async fn dispatch(
     headers::set_forwarded(
         &mut parts.headers,
         &headers::Forwarding {
-            client_ip,
+            client_ip: conn.client_ip.as_ref(),
             tls: conn.tls.is_some(),
             websocket,
             host: host_for_fwd.as_ref(),

@@ -70,6 +70,9 @@ pub struct Entrypoint {
 /// What a connection knows about itself; shared by its requests.
 pub(super) struct ConnInfo {
     pub client_addr: SocketAddr,
+    /// The client's IP as header text (`X-Forwarded-For`, `X-Real-Ip`): written once per
+    /// connection rather than once per request.
+    pub client_ip: Option<HeaderValue>,
     pub local_addr: SocketAddr,
     pub settings: Arc<EntrypointSettings>,
     /// Set on TLS connections.
@@ -108,6 +111,7 @@ impl Connection {
         };
         let mut info = ConnInfo {
             client_addr: self.client_addr,
+            client_ip: crate::pipeline::headers::ip_value(self.client_addr.ip()),
             local_addr,
             settings: self.settings.clone(),
             tls: None,

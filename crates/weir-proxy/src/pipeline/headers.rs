@@ -192,8 +192,8 @@ pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
 /// What is known about the connection when setting forwarded headers.
 #[derive(Debug, Clone, Copy)]
 pub struct Forwarding<'a> {
-    /// The client's IP as seen on the socket.
-    pub client_ip: IpAddr,
+    /// The client's IP as seen on the socket, as header text ([`ip_value`]).
+    pub client_ip: Option<&'a HeaderValue>,
     /// Whether the client connection is TLS.
     pub tls: bool,
     /// Whether this is a WebSocket upgrade (proto `ws`/`wss`).
@@ -205,6 +205,11 @@ pub struct Forwarding<'a> {
     pub server: &'a HeaderValue,
     /// Whether the peer is trusted to send forwarded headers.
     pub trusted: bool,
+}
+
+/// `ip` as header text (`10.1.2.3`, `::1`; an IPv4-mapped IPv6 address as IPv4).
+pub fn ip_value(ip: IpAddr) -> Option<HeaderValue> {
+    HeaderValue::try_from(ip.to_canonical().to_string()).ok()
 }
 
 /// Drops untrusted client forwarded headers, then sets weir's, as Traefik does: existing
@@ -220,7 +225,8 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
             headers.remove(name);
         }
     }
-    let ip = HeaderValue::try_from(f.client_ip.to_canonical().to_string()).ok();
+    // A clone shares the connection's bytes.
+    let ip = f.client_ip.cloned();
     let xff = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
         Some(prev) if !prev.is_empty() => ip.as_ref().and_then(|ip| {
             let mut joined = Vec::with_capacity(prev.len() + 2 + ip.len());
@@ -320,19 +326,29 @@ mod tests {
         );
     }
 
+    static CLIENT: HeaderValue = HeaderValue::from_static("10.1.2.3");
+
     fn fwd<'a>(
         server: &'a HeaderValue,
         trusted: bool,
         host: Option<&'a HeaderValue>,
     ) -> Forwarding<'a> {
         Forwarding {
-            client_ip: "10.1.2.3".parse().unwrap(),
+            client_ip: Some(&CLIENT),
             tls: false,
             websocket: false,
             host,
             server,
             trusted,
         }
+    }
+
+    #[test]
+    fn client_ips_are_written_as_go_prints_them() {
+        let text = |ip: &str| ip_value(ip.parse().unwrap()).unwrap();
+        assert_eq!(text("10.1.2.3"), "10.1.2.3");
+        assert_eq!(text("::ffff:10.1.2.3"), "10.1.2.3");
+        assert_eq!(text("2001:db8::7"), "2001:db8::7");
     }
 
     #[test]
