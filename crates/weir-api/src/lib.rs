@@ -11,6 +11,7 @@ mod dashboard;
 mod layer4;
 mod model;
 mod query;
+mod sort;
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -145,7 +146,8 @@ impl Api {
             ["version"] => json(StatusCode::OK, &model::version(&self.state)),
             ["overview"] => json(StatusCode::OK, &view.overview(self.state.metrics.is_some())),
             ["rawdata"] => json(StatusCode::OK, &view.rawdata()),
-            ["entrypoints"] => list(view.entrypoints(), &params),
+            // Entrypoints are always in name order, as Traefik lists them.
+            ["entrypoints"] => list(view.entrypoints(), &params.by_name()),
             ["entrypoints", name] => one(view.entrypoints(), name, "entry point"),
             ["http", "routers"] => list(view.routers(&params), &params),
             ["http", "routers", name] => {
@@ -205,8 +207,10 @@ impl Handler for Api {
     }
 }
 
-/// Paginates and answers a list, with `X-Next-Page` as Traefik sets it.
-fn list(items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
+/// Sorts (`sortBy`, `direction`) and paginates a list, and answers it with `X-Next-Page`
+/// as Traefik sets it.
+fn list(mut items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
+    params.order.sort(&mut items);
     match params.page.slice(items.len()) {
         Some((range, next)) => {
             let page: Vec<Value> = items[range].iter().map(|(_, v)| v.clone()).collect();

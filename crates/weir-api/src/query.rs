@@ -1,7 +1,10 @@
 //! Query parameters of the list endpoints: `search`, `status`, `serviceName`,
-//! `middlewareName`, `page`, `per_page` (Traefik's names and defaults).
+//! `middlewareName`, `sortBy`, `direction`, `page`, `per_page` (Traefik's names and
+//! defaults).
 
 use std::ops::Range;
+
+use crate::sort::Order;
 
 /// Which page of a list to answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +46,13 @@ pub(crate) struct Params {
     pub status: String,
     pub service_name: String,
     pub middleware_name: String,
+    pub order: Order,
 }
 
 impl Params {
     pub fn parse(query: &str) -> Params {
         let mut p = Params::default();
+        let (mut sort_by, mut direction) = (None, None);
         for pair in query.split('&').filter(|s| !s.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             let v = percent_decode(&v.replace('+', " "));
@@ -56,6 +61,8 @@ impl Params {
                 "status" => p.status = v,
                 "serviceName" => p.service_name = v,
                 "middlewareName" => p.middleware_name = v,
+                "sortBy" => sort_by = Some(v),
+                "direction" => direction = Some(v),
                 "page" => {
                     if let Ok(n) = v.parse::<usize>()
                         && n > 0
@@ -73,7 +80,16 @@ impl Params {
                 _ => {}
             }
         }
+        p.order = Order::new(sort_by.as_deref(), direction.as_deref());
         p
+    }
+
+    /// These parameters in name order, whatever `sortBy` and `direction` say.
+    pub fn by_name(&self) -> Params {
+        Params {
+            order: Order::default(),
+            ..self.clone()
+        }
     }
 
     /// Whether an element with `name` (and `extra` searchable text) and `status` passes

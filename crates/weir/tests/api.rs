@@ -184,6 +184,51 @@ async fn api_shapes_filters_and_dashboard() {
     let (code, _, _) = get_json(&format!("{api}/http/routers?per_page=2&page=99")).await;
     assert_eq!(code, 400);
 
+    // Sorting (sortBy, direction), applied before the page is cut.
+    let names_of = |list: &Value, provider: &str| -> Vec<String> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["provider"] == provider)
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Without a priority, a router's is its rule's length.
+    let (_, by_priority, _) = get_json(&format!(
+        "{api}/http/routers?sortBy=priority&direction=desc"
+    ))
+    .await;
+    assert_eq!(
+        names_of(&by_priority, "file"),
+        ["dash@file", "broken@file", "app@file"]
+    );
+    let priorities: Vec<i64> = by_priority
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["priority"].as_i64().unwrap_or(0))
+        .collect();
+    assert!(
+        priorities.windows(2).all(|w| w[0] >= w[1]),
+        "{priorities:?}"
+    );
+    let (_, by_status, _) = get_json(&format!("{api}/http/routers?sortBy=status")).await;
+    assert_eq!(by_status[0]["name"], "broken@file", "disabled sorts first");
+    let (_, first, _) = get_json(&format!(
+        "{api}/http/routers?sortBy=name&direction=desc&per_page=1"
+    ))
+    .await;
+    assert_eq!(first[0]["name"], all[total - 1]["name"]);
+    // Entrypoints are listed by name whatever is asked.
+    let (_, eps, _) = get_json(&format!("{api}/entrypoints?sortBy=name&direction=desc")).await;
+    let eps: Vec<&str> = eps
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(eps, ["traefik", "web"]);
+
     // Overview and raw data.
     let (_, o, _) = get_json(&format!("{api}/overview")).await;
     assert_eq!(o["http"]["routers"]["total"], total);
