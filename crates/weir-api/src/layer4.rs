@@ -61,7 +61,7 @@ fn raw(c: &Configuration, proto: Proto, kind: Kind) -> Vec<(String, Map<String, 
 
 impl View<'_> {
     /// The configured layer-4 elements of one kind, sorted by name, filtered by `search`
-    /// and `status` (and `serviceName` for routers).
+    /// and `status` (and `serviceName`, `middlewareName` for routers).
     pub(crate) fn layer4(&self, proto: Proto, kind: Kind, p: &Params) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         for (provider, config) in self.providers.iter() {
@@ -70,10 +70,7 @@ impl View<'_> {
                 if !p.keeps(&name, &extra, "disabled") {
                     continue;
                 }
-                if kind == Kind::Routers
-                    && !p.service_name.is_empty()
-                    && m.get("service").and_then(Value::as_str) != Some(p.service_name.as_str())
-                {
+                if kind == Kind::Routers && !p.keeps_links(&m) {
                     continue;
                 }
                 if kind != Kind::Routers

@@ -210,6 +210,12 @@ impl Handler for Api {
 /// Sorts (`sortBy`, `direction`) and paginates a list, and answers it with `X-Next-Page`
 /// as Traefik sets it.
 fn list(mut items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
+    if let Some(message) = &params.page_error {
+        return json(
+            StatusCode::BAD_REQUEST,
+            &serde_json::json!({ "message": message }),
+        );
+    }
     params.order.sort(&mut items);
     match params.page.slice(items.len()) {
         Some((range, next)) => {
@@ -222,7 +228,10 @@ fn list(mut items: Vec<(String, Value)>, params: &query::Params) -> Response<Bod
         }
         None => json(
             StatusCode::BAD_REQUEST,
-            &serde_json::json!({"message": "invalid request: page out of range"}),
+            &serde_json::json!({"message": format!(
+                "invalid request: page: {}, per_page: {}",
+                params.page.number, params.page.per_page
+            )}),
         ),
     }
 }

@@ -88,10 +88,7 @@ impl View<'_> {
         let raw = self.raw(|c| c.http.routers.iter().collect());
         let mut out = Vec::new();
         for (name, r) in &self.report.routers {
-            if !p.keeps(name, &r.rule, status_str(r.status))
-                || (!p.service_name.is_empty() && r.service != p.service_name)
-                || (!p.middleware_name.is_empty() && !r.middlewares.contains(&p.middleware_name))
-            {
+            if !p.keeps(name, &r.rule, status_str(r.status)) {
                 continue;
             }
             let configured = match &r.applied {
@@ -104,6 +101,9 @@ impl View<'_> {
                 m.insert("service".into(), r.service.clone().into());
                 m
             });
+            if !p.keeps_links(&m) {
+                continue;
+            }
             // Every router shows its switches, its entrypoint's defaults applied, as Traefik
             // (false included: Go's pointers to false are not omitted).
             m.insert(

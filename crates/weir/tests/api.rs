@@ -154,13 +154,7 @@ async fn api_shapes_filters_and_dashboard() {
 
     // Filters and pagination.
     let (_, disabled, _) = get_json(&format!("{api}/http/routers?status=disabled")).await;
-    let names: Vec<&str> = disabled
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["broken@file"]);
+    assert_eq!(names_of_all(&disabled), ["broken@file"]);
     let (_, found, _) = get_json(&format!("{api}/http/routers?search=APP.test")).await;
     assert_eq!(found.as_array().unwrap().len(), 1);
     let (_, all, next) = get_json(&format!("{api}/http/routers")).await;
@@ -183,6 +177,18 @@ async fn api_shapes_filters_and_dashboard() {
     assert_eq!(next.as_deref(), Some("3"));
     let (code, _, _) = get_json(&format!("{api}/http/routers?per_page=2&page=99")).await;
     assert_eq!(code, 400);
+
+    let (code, bad, _) = get_json(&format!("{api}/http/routers?per_page=0")).await;
+    assert_eq!(code, 400);
+    assert_eq!(bad["message"], "invalid request: per_page: 0");
+    // Links are matched against the configured names, as Traefik matches them: `app`
+    // (configured without a provider) is found as `app` and as `app@file`.
+    for service in ["app", "app%40file"] {
+        let (_, v, _) = get_json(&format!("{api}/http/routers?serviceName={service}")).await;
+        assert_eq!(names_of_all(&v), ["app@file"], "serviceName={service}");
+    }
+    let (_, v, _) = get_json(&format!("{api}/http/routers?middlewareName=tag")).await;
+    assert_eq!(names_of_all(&v), ["app@file"]);
 
     // Sorting (sortBy, direction), applied before the page is cut.
     let names_of = |list: &Value, provider: &str| -> Vec<String> {
@@ -221,13 +227,7 @@ async fn api_shapes_filters_and_dashboard() {
     assert_eq!(first[0]["name"], all[total - 1]["name"]);
     // Entrypoints are listed by name whatever is asked.
     let (_, eps, _) = get_json(&format!("{api}/entrypoints?sortBy=name&direction=desc")).await;
-    let eps: Vec<&str> = eps
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(eps, ["traefik", "web"]);
+    assert_eq!(names_of_all(&eps), ["traefik", "web"]);
 
     // Overview and raw data.
     let (_, o, _) = get_json(&format!("{api}/overview")).await;
@@ -465,4 +465,11 @@ udp:
     // HTTP is unaffected.
     let (_, app, _) = get_json(&format!("{api}/http/routers/app@file")).await;
     assert_eq!(app["status"], "enabled");
+}
+
+/// The `name` of every element of a list answer.
+fn names_of_all(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .map(|a| a.iter().filter_map(|e| e["name"].as_str()).collect())
+        .unwrap_or_default()
 }
