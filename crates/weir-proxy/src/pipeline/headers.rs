@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 
 use http::header::{
-    CONNECTION, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
+    CONNECTION, Entry, HeaderMap, HeaderName, HeaderValue, TE, TRANSFER_ENCODING, UPGRADE,
 };
 
 /// Headers weir sets for the upstream; a client may not remove them via `Connection`.
@@ -146,45 +146,58 @@ pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 /// weir manages. `TE: trailers` survives (gRPC needs it). Returns the `Upgrade` value when
 /// the request asked for one, so the caller can restore it for the upstream.
 pub fn strip_hop_by_hop(headers: &mut HeaderMap) -> Option<HeaderValue> {
-    // One pass over the names instead of eight lookups: most requests carry none of them.
-    if !headers
-        .keys()
-        .any(|name| name == TE || HOP_BY_HOP.contains(name))
-    {
+    // One pass over the names finds which are there: most requests carry none of them,
+    // and a keep-alive HTTP/1.1 client only `Connection`, so only those present are
+    // looked up again to be removed.
+    let mut present = 0u8;
+    let mut te = false;
+    for name in headers.keys() {
+        if let Some(i) = HOP_BY_HOP.iter().position(|h| h == name) {
+            present |= 1 << i;
+        } else if name == TE {
+            te = true;
+        }
+    }
+    if present == 0 && !te {
         return None;
     }
-    let mut upgrade = None;
-    if let Some(conn) = headers.get(CONNECTION) {
-        let listed: Vec<HeaderName> = conn
-            .to_str()
-            .unwrap_or("")
-            .split(',')
-            .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
-            .collect();
-        if listed.contains(&UPGRADE) {
-            upgrade = headers.get(UPGRADE).cloned();
-        }
-        for name in listed {
-            if !MANAGED.contains(&name.as_str()) {
-                headers.remove(&name);
-            }
-        }
-    }
-    for name in &HOP_BY_HOP {
-        headers.remove(name);
-    }
-    if let Some(te) = headers.get(TE) {
-        let keep = te
-            .to_str()
-            .map(|v| {
+    // As Go's reverse proxy: `TE: trailers` is passed on even when `Connection` lists TE.
+    let keep_te = te
+        && headers.get_all(TE).iter().any(|v| {
+            v.to_str().is_ok_and(|v| {
                 v.split(',')
                     .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
             })
-            .unwrap_or(false);
-        headers.remove(TE);
-        if keep {
-            headers.insert(TE, HeaderValue::from_static("trailers"));
+        });
+    let mut upgrade = None;
+    // `Connection` is HOP_BY_HOP[0]; a clone shares its bytes while headers are removed.
+    if present & 1 != 0
+        && let Some(conn) = headers.get(CONNECTION).cloned()
+    {
+        for token in conn.to_str().unwrap_or("").split(',').map(str::trim) {
+            if token.eq_ignore_ascii_case("upgrade") {
+                upgrade = headers.get(UPGRADE).cloned();
+            }
+            let hop = HOP_BY_HOP
+                .iter()
+                .any(|h| token.eq_ignore_ascii_case(h.as_str()))
+                || token.eq_ignore_ascii_case(TE.as_str());
+            let managed = MANAGED.iter().any(|m| token.eq_ignore_ascii_case(m));
+            if !token.is_empty() && !hop && !managed {
+                headers.remove(token);
+            }
         }
+    }
+    for (i, name) in HOP_BY_HOP.iter().enumerate() {
+        if present & (1 << i) != 0 {
+            headers.remove(name);
+        }
+    }
+    if te {
+        headers.remove(TE);
+    }
+    if keep_te {
+        headers.insert(TE, HeaderValue::from_static("trailers"));
     }
     upgrade
 }
@@ -216,18 +229,30 @@ pub fn ip_value(ip: IpAddr) -> Option<HeaderValue> {
 /// (trusted) values are kept and the client IP is appended to `X-Forwarded-For`.
 pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
     // One pass over the names instead of 22 lookups: most clients send none of them.
-    if !f.trusted
-        && headers
-            .keys()
-            .any(|name| UNTRUSTED.contains(&name.as_str()))
-    {
+    let sent = headers.keys().any(|name| is_forwarded(name.as_str()));
+    if sent && !f.trusted {
         for name in UNTRUSTED {
             headers.remove(name);
         }
     }
+    // Without a trusted client's own forwarded headers, none of weir's is there: each is
+    // inserted without a lookup first (a hash of its name fewer each).
+    let kept = sent && f.trusted;
+    let put = |headers: &mut HeaderMap, name: HeaderName, v: HeaderValue| {
+        if !kept {
+            headers.insert(name, v);
+        } else if let Entry::Vacant(slot) = headers.entry(name) {
+            slot.insert(v);
+        }
+    };
     // A clone shares the connection's bytes.
     let ip = f.client_ip.cloned();
-    let xff = match headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes) {
+    let prev = if kept {
+        headers.get(&X_FORWARDED_FOR).map(HeaderValue::as_bytes)
+    } else {
+        None
+    };
+    let xff = match prev {
         Some(prev) if !prev.is_empty() => ip.as_ref().and_then(|ip| {
             let mut joined = Vec::with_capacity(prev.len() + 2 + ip.len());
             joined.extend_from_slice(prev);
@@ -241,37 +266,35 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
     if let Some(v) = xff {
         headers.insert(X_FORWARDED_FOR, v);
     }
-    if !headers.contains_key(&X_FORWARDED_PROTO) {
-        let proto = match (f.tls, f.websocket) {
-            (true, true) => "wss",
-            (true, false) => "https",
-            (false, true) => "ws",
-            (false, false) => "http",
-        };
-        headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static(proto));
-    }
+    let proto = match (f.tls, f.websocket) {
+        (true, true) => "wss",
+        (true, false) => "https",
+        (false, true) => "ws",
+        (false, false) => "http",
+    };
+    put(headers, X_FORWARDED_PROTO, HeaderValue::from_static(proto));
     // A clone shares the request's bytes: no allocation, no second validation.
     let host = f.host.and_then(|h| Some((h, h.to_str().ok()?)));
-    if !headers.contains_key(&X_FORWARDED_HOST)
-        && let Some((v, _)) = host
-    {
-        headers.insert(X_FORWARDED_HOST, v.clone());
+    if let Some((v, _)) = host {
+        put(headers, X_FORWARDED_HOST, v.clone());
     }
-    if !headers.contains_key(&X_FORWARDED_PORT) {
-        let port = match host.and_then(|(_, h)| super::host::port(h)) {
-            Some(port) => HeaderValue::try_from(port).ok(),
-            None => Some(HeaderValue::from_static(if f.tls { "443" } else { "80" })),
-        };
-        if let Some(v) = port {
-            headers.insert(X_FORWARDED_PORT, v);
-        }
+    let port = match host.and_then(|(_, h)| super::host::port(h)) {
+        Some(port) => HeaderValue::try_from(port).ok(),
+        None => Some(HeaderValue::from_static(if f.tls { "443" } else { "80" })),
+    };
+    if let Some(v) = port {
+        put(headers, X_FORWARDED_PORT, v);
     }
     headers.insert(X_FORWARDED_SERVER, f.server.clone());
-    if !headers.contains_key(&X_REAL_IP)
-        && let Some(v) = ip
-    {
-        headers.insert(X_REAL_IP, v);
+    if let Some(v) = ip {
+        put(headers, X_REAL_IP, v);
     }
+}
+
+/// Whether `name` (lower case) is one of [`UNTRUSTED`]; most names are told apart by
+/// their first two bytes.
+fn is_forwarded(name: &str) -> bool {
+    (name.starts_with("x-") || name.starts_with("x_")) && UNTRUSTED.contains(&name)
 }
 
 #[cfg(test)]
@@ -341,6 +364,25 @@ mod tests {
             server,
             trusted,
         }
+    }
+
+    #[test]
+    fn te_trailers_survives_being_listed_in_connection() {
+        let mut h = headers(&[
+            ("connection", "TE, X-Custom"),
+            ("te", "trailers"),
+            ("x-custom", "1"),
+        ]);
+        assert_eq!(strip_hop_by_hop(&mut h), None);
+        assert_eq!(h["te"], "trailers");
+        assert!(!h.contains_key("x-custom") && !h.contains_key("connection"));
+        let mut h = headers(&[("te", "gzip"), ("accept", "*/*")]);
+        strip_hop_by_hop(&mut h);
+        assert!(!h.contains_key("te"), "only trailers is passed on");
+        let mut h = headers(&[("connection", "keep-alive"), ("accept", "*/*")]);
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h["accept"], "*/*");
     }
 
     #[test]

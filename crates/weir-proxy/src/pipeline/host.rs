@@ -39,17 +39,20 @@ pub fn canonical(raw: &str) -> Cow<'_, str> {
     }
 }
 
-/// The port part of a raw host, if any.
+/// The port part of a raw host, if any: after the last `:` that follows any `]`, when
+/// that is the only `:` outside brackets (a bare IPv6 address has no port).
 pub fn port(raw: &str) -> Option<&str> {
-    let after_bracket = match raw.rfind(']') {
-        Some(i) => &raw[i + 1..],
-        None if raw.bytes().filter(|&b| b == b':').count() == 1 => raw,
-        None => return None,
-    };
-    after_bracket
-        .rsplit_once(':')
-        .map(|(_, p)| p)
-        .filter(|p| !p.is_empty())
+    // One pass from the end: this runs for every proxied request (`X-Forwarded-Port`).
+    let mut colon = None;
+    for (i, &b) in raw.as_bytes().iter().enumerate().rev() {
+        match b {
+            b']' => break,
+            b':' if colon.is_some() => return None,
+            b':' => colon = Some(i),
+            _ => {}
+        }
+    }
+    raw.get(colon? + 1..).filter(|p| !p.is_empty())
 }
 
 #[cfg(test)]
@@ -80,6 +83,9 @@ mod tests {
         assert_eq!(port("[::1]:443"), Some("443"));
         assert_eq!(port("[::1]"), None);
         assert_eq!(port("::1"), None);
+        assert_eq!(port("[::1:80"), None, "no closing bracket: a bare address");
+        assert_eq!(port("example.com:"), None);
+        assert_eq!(port("127.0.0.1:8080"), Some("8080"));
     }
 
     #[test]
