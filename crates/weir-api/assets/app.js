@@ -89,15 +89,21 @@ function table(headers, rows) {
   return `<table><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table>`;
 }
 
+// Names as code, comma-separated, or a muted dash for none.
+function codes(names) {
+  if (!names.length) return `<span class="muted">–</span>`;
+  return names.map((n) => `<code>${esc(n)}</code>`).join(", ");
+}
+
 function routersTable(routers) {
   return table(["Status", "Name", "Rule", "Entrypoints", "TLS", "Middlewares", "Service", "Traffic"],
     filtered(routers, (r) => [r.name, r.rule, r.service]).map((r) => [
       pill(r.status),
       `<code>${esc(r.name)}</code>${errorsOf(r)}`,
       `<code>${esc(r.rule)}</code>`,
-      esc((r.using || r.entryPoints || []).join(", ")),
+      codes((r.using || r.entryPoints || [])),
       r.tls ? "🔒 yes" : `<span class="muted">no</span>`,
-      esc((r.middlewares || []).map((m) => qualify(m, r.provider)).join(", ")) || `<span class="muted">–</span>`,
+      codes((r.middlewares || []).map((m) => qualify(m, r.provider))),
       `<code>${esc(qualify(r.service, r.provider))}</code>`,
       r.observability && r.observability.metrics === false
         ? `<span class="muted" title="observability.metrics is false">not measured</span>`
