@@ -14,6 +14,9 @@ pub(crate) struct RequestHeaders<'a> {
     pub upgrade: &'a [u8],
     pub content_type: &'a [u8],
     pub accept: &'a [u8],
+    /// `Referer` or `User-Agent` came more than once (the common log format prints all
+    /// their values, joined).
+    pub repeated: bool,
 }
 
 impl<'a> RequestHeaders<'a> {
@@ -36,8 +39,10 @@ impl<'a> RequestHeaders<'a> {
             } else if name == ACCEPT {
                 &mut found.accept
             } else if name == USER_AGENT {
+                found.repeated |= !found.user_agent.is_empty();
                 &mut found.user_agent
             } else if name == REFERER {
+                found.repeated |= !found.referer.is_empty();
                 &mut found.referer
             } else {
                 continue;
@@ -86,5 +91,12 @@ mod tests {
         assert_eq!(found.host, Some(&b"a.test"[..]));
         assert_eq!(found.accept, b"text/event-stream");
         assert!(found.user_agent.is_empty() && found.referer.is_empty());
+        assert!(!found.repeated, "a repeated Accept does not count");
+        h.append(USER_AGENT, "a".parse().unwrap());
+        assert!(!RequestHeaders::scan(&h).repeated);
+        h.append(USER_AGENT, "b".parse().unwrap());
+        let found = RequestHeaders::scan(&h);
+        assert!(found.repeated);
+        assert_eq!(found.user_agent, b"a");
     }
 }

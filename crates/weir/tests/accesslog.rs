@@ -245,6 +245,32 @@ async fn common_format_filters_and_reopen_on_sigusr1() {
     assert_eq!(lines(&rotated).len(), 1);
 }
 
+#[tokio::test]
+async fn common_format_prints_every_value_of_a_repeated_header() {
+    let up = server::echo("app").await.unwrap();
+    let (p, web) = start(
+        "  filePath: \"{{dir}}/access.log\"\n  fields:\n    headers:\n      names:\n        User-Agent: keep\n        Referer: keep",
+        &dynamic(&up.url()),
+    )
+    .await;
+    let req = Request::get(format!("http://127.0.0.1:{web}/twice"))
+        .header("host", "app.test")
+        .header("user-agent", "AAA")
+        .header("user-agent", "BBB")
+        .header("referer", "https://one.test/")
+        .body(body::empty())
+        .unwrap();
+    assert_eq!(client::request(req).await.unwrap().status, 200);
+    let got = wait_lines(&p.dir().join("access.log"), 1).await;
+    // As Traefik joins a header's values: "AAA,BBB"; a single value stays as it is.
+    assert!(
+        got[0].contains("\"GET /twice HTTP/1.1\" 200 ")
+            && got[0].contains(" \"https://one.test/\" \"AAA,BBB\" 1 \"app@file\" "),
+        "{}",
+        got[0]
+    );
+}
+
 /// `HOST - - [dd/Mon/yyyy:hh:mm:ss +0000] "..." ... Nms`, checked by hand.
 fn regex_lite(line: &str) -> bool {
     let Some((host, rest)) = line.split_once(" - - [") else {

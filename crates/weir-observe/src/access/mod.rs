@@ -444,6 +444,24 @@ impl AccessLogger {
                 .map_or(&[][..], |a| a.as_str().as_bytes())
         });
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+        // A header sent more than once prints all its values, joined by commas, as Traefik
+        // prints them; one pass over the request found whether that is needed.
+        let joined = found.repeated.then(|| {
+            let all = |name| {
+                let values: Vec<&[u8]> = parts
+                    .headers
+                    .get_all(name)
+                    .iter()
+                    .map(http::HeaderValue::as_bytes)
+                    .collect();
+                values.join(&b","[..])
+            };
+            (all(http::header::REFERER), all(http::header::USER_AGENT))
+        });
+        let (referer, user_agent) = match &joined {
+            Some((referer, user_agent)) => (&referer[..], &user_agent[..]),
+            None => (found.referer, found.user_agent),
+        };
         Box::new(Record {
             arrived,
             client: peer.addr,
@@ -453,8 +471,8 @@ impl AccessLogger {
             text: RequestText::new([
                 host,
                 path.as_bytes(),
-                kept_text(self.settings.clf_referer, found.referer),
-                kept_text(self.settings.clf_user_agent, found.user_agent),
+                kept_text(self.settings.clf_referer, referer),
+                kept_text(self.settings.clf_user_agent, user_agent),
                 peer.forwarded_for.unwrap_or_default(),
             ]),
             tls: peer.tls,
