@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn te_trailers_survives_being_listed_in_connection() {
         let mut h = headers(&[
-            ("connection", "TE, X-Custom"),
+            ("connection", "TE, X-Custom, not a name,,"),
             ("te", "trailers"),
             ("x-custom", "1"),
         ]);
