@@ -25,7 +25,11 @@ use crate::body::BoxError;
 /// A request body that fails once its deadline has passed while waiting on the client.
 pub struct DeadlineBody<B> {
     inner: B,
-    deadline: Pin<Box<Sleep>>,
+    /// When the body must be complete (`None`: too far away to matter).
+    deadline: Option<Instant>,
+    /// Armed the first time the body waits on the client: most bodies (empty, or in the
+    /// request's first packets) never do, and skip the timer's allocation.
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> DeadlineBody<B> {
@@ -33,7 +37,8 @@ impl<B> DeadlineBody<B> {
     pub fn new(inner: B, timeout: Duration) -> Self {
         Self {
             inner,
-            deadline: Box::pin(tokio::time::sleep(timeout)),
+            deadline: Instant::now().checked_add(timeout),
+            timer: None,
         }
     }
 }
@@ -58,7 +63,13 @@ where
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(frame) => Poll::Ready(frame.map(|f| f.map_err(Into::into))),
             Poll::Pending => {
-                ready!(self.deadline.as_mut().poll(cx));
+                let Some(deadline) = self.deadline else {
+                    return Poll::Pending;
+                };
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+                ready!(timer.as_mut().poll(cx));
                 Poll::Ready(Some(Err(BodyReadTimeout.into())))
             }
         }
@@ -183,6 +194,15 @@ mod tests {
         // Nothing more arrives: the deadline ends the body with an error.
         let err = body.frame().await.unwrap().unwrap_err();
         assert!(err.is::<BodyReadTimeout>(), "{err}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_timeout_beyond_the_clocks_range_never_fires() {
+        let (_tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, BoxError>>(1);
+        let stream = http_body_util::StreamBody::new(tokio_stream_from(rx));
+        let mut body = DeadlineBody::new(stream, Duration::MAX);
+        let waited = tokio::time::timeout(Duration::from_secs(365 * 86_400), body.frame()).await;
+        assert!(waited.is_err(), "still waiting on the client a year later");
     }
 
     #[tokio::test(start_paused = true)]
