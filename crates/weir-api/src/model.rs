@@ -22,13 +22,18 @@ pub(crate) struct View<'a> {
 }
 
 /// Serializes `v` and drops what Go's `omitempty` would: nulls, `false`, empty strings
-/// and empty lists (empty objects stay: `tls: {}` means something).
+/// and empty lists (empty objects stay: `tls: {}` means something). A `false` stays in
+/// the fields Traefik declares as pointers to booleans ([`POINTER_BOOLS`]).
 pub(crate) fn plain<T: Serialize>(v: &T) -> Map<String, Value> {
     match prune(serde_json::to_value(v).unwrap_or(Value::Null)) {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
     }
 }
+
+/// Dynamic-configuration fields that are `*bool` in Traefik's model, defaulting to true:
+/// Go's `omitempty` keeps a pointer to `false`, so `passHostHeader: false` shows.
+const POINTER_BOOLS: [&str; 3] = ["passHostHeader", "followRedirects", "mirrorBody"];
 
 fn prune(v: Value) -> Option<Value> {
     match v {
@@ -38,7 +43,10 @@ fn prune(v: Value) -> Option<Value> {
         Value::Array(a) => Some(Value::Array(a.into_iter().filter_map(prune).collect())),
         Value::Object(m) => Some(Value::Object(
             m.into_iter()
-                .filter_map(|(k, v)| prune(v).map(|v| (k, v)))
+                .filter_map(|(k, v)| match v {
+                    Value::Bool(false) if POINTER_BOOLS.contains(&k.as_str()) => Some((k, v)),
+                    v => prune(v).map(|v| (k, v)),
+                })
                 .collect(),
         )),
         v => Some(v),
@@ -365,6 +373,12 @@ mod tests {
     fn prune_keeps_meaningful_empties() {
         let v = json!({"a": "", "b": [], "c": null, "tls": {"options": ""}, "n": 0, "f": false, "t": true});
         assert_eq!(prune(v), Some(json!({"tls": {}, "n": 0, "t": true})));
+        let lb = json!({"loadBalancer": {"passHostHeader": false, "sticky": {"cookie": {"secure": false}}}});
+        assert_eq!(
+            prune(lb),
+            Some(json!({"loadBalancer": {"passHostHeader": false, "sticky": {"cookie": {}}}})),
+            "a pointer to false shows, a plain false does not"
+        );
         assert_eq!(rfc3339(1_136_214_245), "2006-01-02T15:04:05Z");
     }
 }
