@@ -184,7 +184,7 @@ function overview(d) {
       ${countCard("HTTP middlewares", o.http.middlewares)}
       ${countCard("Certificates", certCount(d.certificates))}
       <div class="card"><h3>Features</h3>Metrics: ${esc(f.metrics || "off")}<br>Access log: ${f.accessLog ? "on" : "off"}<br>
-        Providers: ${esc(o.providers.join(", ") || "none")}</div>
+        Providers: ${esc((o.providers || []).join(", ") || "none")}</div>
     </div>
     <h2>Errors and warnings</h2>
     ${problems.length ? table(["Status", "Element", "Problem"], problems

@@ -210,25 +210,23 @@ impl View<'_> {
             })
         };
         let r = &self.report;
-        let mut providers: Vec<String> = self
-            .providers
-            .iter()
-            .map(|(p, _)| p.clone())
-            .filter(|p| p != "internal")
-            .map(|p| {
-                let mut c = p.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect())
-                    .unwrap_or_default()
-            })
-            .collect();
-        providers.sort();
+        // The configured providers weir runs, named and ordered as Traefik lists its own
+        // (the fields of its static `providers`, in their declared order).
+        let p = &self.static_config.providers;
+        let providers: Vec<&str> = [
+            ("File", p.file.is_some()),
+            ("KubernetesIngress", p.kubernetes_ingress.is_some()),
+            ("KubernetesCRD", p.kubernetes_crd.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, on)| on.then_some(name))
+        .collect();
         let prometheus = self
             .static_config
             .metrics
             .as_ref()
             .is_some_and(|m| m.prometheus.is_some());
-        json!({
+        let mut overview = json!({
             "http": {
                 "routers": count(r.routers.values().map(|x| x.status).collect()),
                 "services": count(r.services.values().map(|x| x.status).collect()),
@@ -247,9 +245,16 @@ impl View<'_> {
                 "tracing": "",
                 "metrics": if prometheus && metrics { "Prometheus" } else { "" },
                 "accessLog": self.static_config.access_log.is_some(),
+                "hub": false,
             },
-            "providers": providers,
-        })
+        });
+        // Left out when none is configured, as Go's `omitempty` leaves an empty list out.
+        if !providers.is_empty()
+            && let Some(o) = overview.as_object_mut()
+        {
+            o.insert("providers".into(), json!(providers));
+        }
+        overview
     }
 }
 
@@ -343,6 +348,31 @@ pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn overview_names_the_configured_providers_as_traefik_does() {
+        let report = Report::default();
+        let providers: Providers = Vec::new();
+        let overview = |static_config: &StaticConfiguration| {
+            View {
+                report: &report,
+                providers: &providers,
+                static_config,
+            }
+            .overview(false)
+        };
+        let mut both = StaticConfiguration::default();
+        both.providers.kubernetes_crd = Some(Default::default());
+        both.providers.kubernetes_ingress = Some(Default::default());
+        let o = overview(&both);
+        assert_eq!(
+            o["providers"],
+            json!(["KubernetesIngress", "KubernetesCRD"])
+        );
+        assert_eq!(o["features"]["hub"], false);
+        let none = overview(&StaticConfiguration::default());
+        assert!(none.get("providers").is_none(), "{none}");
+    }
 
     #[test]
     fn grpc_codes_are_told_apart_from_http_ones() {
