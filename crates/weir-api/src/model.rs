@@ -266,7 +266,10 @@ fn element(raw: Option<&Map<String, Value>>, name: &str, e: &ElementReport) -> M
     }
     let mut used = e.used_by.clone();
     used.sort();
-    m.insert("usedBy".into(), json!(used));
+    // `omitempty` in Traefik: an element nothing uses has no `usedBy`.
+    if !used.is_empty() {
+        m.insert("usedBy".into(), json!(used));
+    }
     m
 }
 
@@ -348,6 +351,24 @@ pub(crate) fn traffic(metrics: Option<&Metrics>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_element_nothing_uses_has_no_used_by() {
+        let mut e = ElementReport {
+            kind: "loadBalancer".into(),
+            status: Status::Enabled,
+            errors: Vec::new(),
+            used_by: Vec::new(),
+            provider: "file".into(),
+        };
+        let m = element(None, "s@file", &e);
+        assert!(!m.contains_key("usedBy"), "{m:?}");
+        e.used_by = vec!["b@file".into(), "a@file".into()];
+        assert_eq!(
+            element(None, "s@file", &e)["usedBy"],
+            json!(["a@file", "b@file"])
+        );
+    }
 
     #[test]
     fn overview_names_the_configured_providers_as_traefik_does() {
