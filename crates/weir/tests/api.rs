@@ -228,6 +228,18 @@ async fn api_shapes_filters_and_dashboard() {
     // Entrypoints are listed by name whatever is asked.
     let (_, eps, _) = get_json(&format!("{api}/entrypoints?sortBy=name&direction=desc")).await;
     assert_eq!(names_of_all(&eps), ["traefik", "web"]);
+    // Go's omitempty: unset keep-alive limits are left out, durations print as Go's.
+    let (_, web_ep, _) = get_json(&format!("{api}/entrypoints/web")).await;
+    let transport = &web_ep["transport"];
+    assert_eq!(
+        transport["respondingTimeouts"]["readTimeout"], "1m0s",
+        "{web_ep}"
+    );
+    assert!(
+        transport.get("keepAliveMaxRequests").is_none()
+            && transport.get("keepAliveMaxTime").is_none(),
+        "{web_ep}"
+    );
 
     // Overview and raw data.
     let (_, o, _) = get_json(&format!("{api}/overview")).await;

@@ -204,10 +204,21 @@ pub struct EntryPointTransport {
     pub life_cycle: LifeCycle,
     /// Server-side timeouts.
     pub responding_timeouts: RespondingTimeouts,
-    /// Close a connection after this many requests (0 = no limit).
+    /// Close a connection after this many requests (0 = no limit; left out of the API's
+    /// JSON when 0, as Traefik's `omitempty`).
+    #[serde(skip_serializing_if = "is_zero")]
     pub keep_alive_max_requests: i64,
-    /// Close a connection after this long (0 = no limit).
+    /// Close a connection after this long (0 = no limit; left out when 0, likewise).
+    #[serde(skip_serializing_if = "is_zero_duration")]
     pub keep_alive_max_time: Duration,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+fn is_zero_duration(d: &Duration) -> bool {
+    d.is_zero()
 }
 
 /// `transport.lifeCycle`.
