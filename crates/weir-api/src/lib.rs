@@ -149,7 +149,10 @@ impl Api {
             // Entrypoints are always in name order, as Traefik lists them.
             ["entrypoints"] => list(view.entrypoints(), &params.by_name()),
             ["entrypoints", name] => one(view.entrypoints(), name, "entry point"),
-            ["http", "routers"] => list(view.routers(&params), &params),
+            // Routers sort by the priority they run with, which the JSON does not show.
+            ["http", "routers"] => list_by(view.routers(&params), &params, |name| {
+                report.routers.get(name).map(|r| r.priority)
+            }),
             ["http", "routers", name] => {
                 one(view.routers(&query::Params::default()), name, "router")
             }
@@ -209,14 +212,23 @@ impl Handler for Api {
 
 /// Sorts (`sortBy`, `direction`) and paginates a list, and answers it with `X-Next-Page`
 /// as Traefik sets it.
-fn list(mut items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
+fn list(items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
+    list_by(items, params, |_| None)
+}
+
+/// [`list`], sorting by `priority` as `priority` gives it (an element's effective one).
+fn list_by(
+    mut items: Vec<(String, Value)>,
+    params: &query::Params,
+    priority: impl Fn(&str) -> Option<i64>,
+) -> Response<Body> {
     if let Some(message) = &params.page_error {
         return json(
             StatusCode::BAD_REQUEST,
             &serde_json::json!({ "message": message }),
         );
     }
-    params.order.sort(&mut items);
+    params.order.sort(&mut items, priority);
     match params.page.slice(items.len()) {
         Some((range, next)) => {
             let page: Vec<Value> = items[range].iter().map(|(_, v)| v.clone()).collect();

@@ -128,10 +128,10 @@ impl View<'_> {
             {
                 tls.insert("options".into(), "default".into());
             }
-            if r.priority != 0 && !m.contains_key("priority") {
-                m.insert("priority".into(), r.priority.into());
-            }
-            m.insert("priorityStr".into(), r.priority.to_string().into());
+            // As Traefik: `priority` only when configured, and `priorityStr` the configured
+            // one as text (0 when none; the effective one, the rule's length, is not shown).
+            let configured = m.get("priority").and_then(Value::as_i64).unwrap_or(0);
+            m.insert("priorityStr".into(), configured.to_string().into());
             add_common(&mut m, name, &r.provider, r.status, &r.errors);
             m.insert("using".into(), json!(r.entry_points));
             out.push((name.clone(), Value::Object(m)));

@@ -47,13 +47,16 @@ impl Order {
 
     /// Sorts `(name, element)` pairs; without `sortBy` or `direction` they keep the order
     /// they come in (name order, or the list's own, as certificates' problems first).
-    pub fn sort(&self, items: &mut [(String, Value)]) {
+    /// `priority` gives an element's effective priority when the list has one (HTTP
+    /// routers: the rule's length when none is configured), which the JSON does not show.
+    pub fn sort(&self, items: &mut [(String, Value)], priority: impl Fn(&str) -> Option<i64>) {
         if *self == Order::default() {
             return;
         }
+        let by = self.by.as_str();
         items.sort_by(|(name_a, a), (name_b, b)| {
-            let order = key(&self.by, a)
-                .cmp(&key(&self.by, b))
+            let order = element_key(by, name_a, a, &priority)
+                .cmp(&element_key(by, name_b, b, &priority))
                 .then_with(|| name_a.cmp(name_b));
             if self.ascending {
                 order
@@ -61,6 +64,19 @@ impl Order {
                 order.reverse()
             }
         });
+    }
+}
+
+/// The key of the element `name`, `v` for `field`, the effective priority first.
+fn element_key<'a>(
+    field: &str,
+    name: &str,
+    v: &'a Value,
+    priority: &impl Fn(&str) -> Option<i64>,
+) -> Option<Key<'a>> {
+    match field {
+        "priority" => priority(name).map(Key::Count).or_else(|| key(field, v)),
+        _ => key(field, v),
     }
 }
 
@@ -75,7 +91,7 @@ fn key<'a>(field: &str, v: &'a Value) -> Option<Key<'a>> {
     };
     Some(match field {
         "provider" | "status" | "rule" | "service" | "type" => text(field),
-        // The priority the router runs with: the API shows it when it is not 0.
+        // The configured priority (0 when none), when the list knows no effective one.
         "priority" => Key::Count(v.get("priority").and_then(Value::as_i64).unwrap_or(0)),
         // The entrypoints it is configured on, else those it serves on.
         "entryPoints" => count(v.get("entryPoints").or_else(|| v.get("using"))),
@@ -95,7 +111,7 @@ mod tests {
             .iter()
             .map(|v| (v["name"].as_str().unwrap_or("").to_owned(), v.clone()))
             .collect();
-        order.sort(&mut pairs);
+        order.sort(&mut pairs, |_| None);
         pairs.into_iter().map(|(n, _)| n).collect()
     }
 
@@ -139,6 +155,23 @@ mod tests {
             names(&by("servers", "asc"), &services),
             ["weighted", "two", "one"]
         );
+    }
+
+    #[test]
+    fn an_effective_priority_wins_over_the_configured_one() {
+        let mut pairs: Vec<(String, Value)> = ["short", "long", "set"]
+            .iter()
+            .map(|n| ((*n).to_owned(), json!({"name": n})))
+            .collect();
+        pairs[2].1["priority"] = json!(5);
+        let effective = |name: &str| match name {
+            "short" => Some(10),
+            "long" => Some(40),
+            _ => None,
+        };
+        by("priority", "desc").sort(&mut pairs, effective);
+        let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["long", "short", "set"]);
     }
 
     #[test]

@@ -26,3 +26,8 @@ pub use load::{
     Format, load_dynamic_file, load_static_file, parse_dynamic, parse_dynamic_as, parse_static,
     parse_static_as,
 };
+
+/// Whether `n` is 0: fields Traefik tags `omitempty` skip it when serialized.
+pub(crate) fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
+}

@@ -36,7 +36,9 @@ pub struct Router {
     pub rule: String,
     /// Deprecated per-router syntax override (`""`, `v2`, `v3`).
     pub rule_syntax: String,
-    /// Priority; 0 means the rule's length in bytes.
+    /// Priority; 0 means the rule's length in bytes. Left out of the API's JSON when 0, as
+    /// Traefik's `omitempty` leaves it.
+    #[serde(skip_serializing_if = "crate::is_zero_i64")]
     pub priority: i64,
     /// Parent routers (multi-layer routing).
     pub parent_refs: Vec<String>,

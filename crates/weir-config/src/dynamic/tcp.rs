@@ -36,7 +36,9 @@ pub struct TcpRouter {
     pub rule: String,
     /// Deprecated syntax override.
     pub rule_syntax: String,
-    /// Priority (0 = rule length).
+    /// Priority (0 = rule length). Left out of the API's JSON when 0, as
+    /// Traefik's `omitempty` leaves it.
+    #[serde(skip_serializing_if = "crate::is_zero_i64")]
     pub priority: i64,
     /// TLS.
     pub tls: Option<RouterTcpTlsConfig>,

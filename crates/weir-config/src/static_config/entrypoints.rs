@@ -206,15 +206,11 @@ pub struct EntryPointTransport {
     pub responding_timeouts: RespondingTimeouts,
     /// Close a connection after this many requests (0 = no limit; left out of the API's
     /// JSON when 0, as Traefik's `omitempty`).
-    #[serde(skip_serializing_if = "is_zero")]
+    #[serde(skip_serializing_if = "crate::is_zero_i64")]
     pub keep_alive_max_requests: i64,
     /// Close a connection after this long (0 = no limit; left out when 0, likewise).
     #[serde(skip_serializing_if = "is_zero_duration")]
     pub keep_alive_max_time: Duration,
-}
-
-fn is_zero(n: &i64) -> bool {
-    *n == 0
 }
 
 fn is_zero_duration(d: &Duration) -> bool {
