@@ -94,13 +94,4 @@ impl View<'_> {
         let n = self.layer4(proto, kind, &Params::default()).len();
         json!({"total": n, "warnings": 0, "errors": n})
     }
-
-    /// The layer-4 maps of `/api/rawdata`.
-    pub(crate) fn layer4_raw(&self, proto: Proto, kind: Kind) -> Value {
-        Value::Object(
-            self.layer4(proto, kind, &Params::default())
-                .into_iter()
-                .collect(),
-        )
-    }
 }

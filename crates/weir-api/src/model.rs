@@ -185,19 +185,44 @@ impl View<'_> {
     }
 
     /// `/api/rawdata`: every element keyed by name.
+    ///
+    /// As Traefik's: each element is its runtime state (configuration, `status`, `error`,
+    /// `using`/`usedBy`, `serverStatus`) keyed by its name, without the list endpoints'
+    /// `name`, `provider` and `type`; a kind with no element is left out.
     pub fn rawdata(&self) -> Value {
         let all = Params::default();
-        let map = |v: Vec<(String, Value)>| Value::Object(v.into_iter().collect());
-        json!({
-            "routers": map(self.routers(&all)),
-            "services": map(self.services(&all)),
-            "middlewares": map(self.middlewares(&all)),
-            "tcpRouters": self.layer4_raw(Proto::Tcp, Kind::Routers),
-            "tcpServices": self.layer4_raw(Proto::Tcp, Kind::Services),
-            "tcpMiddlewares": self.layer4_raw(Proto::Tcp, Kind::Middlewares),
-            "udpRouters": self.layer4_raw(Proto::Udp, Kind::Routers),
-            "udpServices": self.layer4_raw(Proto::Udp, Kind::Services),
-        })
+        let sections = [
+            ("routers", self.routers(&all)),
+            ("services", self.services(&all)),
+            ("middlewares", self.middlewares(&all)),
+            ("tcpRouters", self.layer4(Proto::Tcp, Kind::Routers, &all)),
+            ("tcpServices", self.layer4(Proto::Tcp, Kind::Services, &all)),
+            (
+                "tcpMiddlewares",
+                self.layer4(Proto::Tcp, Kind::Middlewares, &all),
+            ),
+            ("udpRouters", self.layer4(Proto::Udp, Kind::Routers, &all)),
+            ("udpServices", self.layer4(Proto::Udp, Kind::Services, &all)),
+        ];
+        let mut raw = Map::new();
+        for (section, elements) in sections {
+            if elements.is_empty() {
+                continue;
+            }
+            let elements = elements
+                .into_iter()
+                .map(|(name, mut v)| {
+                    if let Some(m) = v.as_object_mut() {
+                        for shown_in_lists_only in ["name", "provider", "type"] {
+                            m.remove(shown_in_lists_only);
+                        }
+                    }
+                    (name, v)
+                })
+                .collect();
+            raw.insert(section.into(), Value::Object(elements));
+        }
+        Value::Object(raw)
     }
 
     /// `/api/overview`: counts by status, features and providers.
