@@ -140,6 +140,8 @@ async fn api_shapes_filters_and_dashboard() {
                 "serverStatus": {up.url(): "UP"}}),
         "service",
     );
+    // No weight configured, none shown, as Traefik's `*int` weight.
+    assert_eq!(svc["loadBalancer"]["servers"][0], json!({"url": up.url()}));
     let (_, mw, _) = get_json(&format!("{api}/http/middlewares/tag@file")).await;
     assert_subset(
         &mw,

@@ -219,12 +219,18 @@ impl Default for ResponseForwarding {
 pub struct Server {
     /// `scheme://host:port[/path]`.
     pub url: String,
-    /// Weight (default 1).
+    /// Weight (default 1; the API leaves the default out, as Traefik shows no weight when
+    /// none is configured).
+    #[serde(skip_serializing_if = "is_default_weight")]
     pub weight: i64,
     /// Keep the URL's path as a prefix.
     pub preserve_path: bool,
     /// Fenced: takes no new requests.
     pub fenced: bool,
+}
+
+fn is_default_weight(w: &i64) -> bool {
+    *w == 1
 }
 
 impl Default for Server {
