@@ -10,6 +10,7 @@ mod format;
 mod memo;
 mod writer;
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -231,12 +232,7 @@ impl Settings {
             let value = match self.header_mode(name.as_str()) {
                 HeaderMode::Drop => continue,
                 HeaderMode::Redact => "REDACTED".to_owned(),
-                HeaderMode::Keep => map
-                    .get_all(name)
-                    .iter()
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                HeaderMode::Keep => String::from_utf8_lossy(&all_values(map, name)).into_owned(),
             };
             out.push((canonical_header(name.as_str()), value));
         }
@@ -265,12 +261,31 @@ fn mode_for(default: HeaderMode, modes: &[(String, HeaderMode)], name: &str) -> 
     }
 }
 
-/// The text a common-format line needs of a header in `mode`: the value when kept,
-/// nothing otherwise.
-fn kept_text(mode: HeaderMode, value: &[u8]) -> &[u8] {
+/// Every value of the header `name` in `map`, joined by commas, as Traefik logs a header
+/// sent more than once.
+fn all_values(map: &HeaderMap, name: impl http::header::AsHeaderName) -> Vec<u8> {
+    let values: Vec<&[u8]> = map
+        .get_all(name)
+        .iter()
+        .map(http::HeaderValue::as_bytes)
+        .collect();
+    values.join(&b","[..])
+}
+
+/// The text a common-format line needs of the request header `name` in `mode`: nothing
+/// unless kept; `first`, its first value, unless it came more than once (`repeated`, as
+/// the header scan found), then all of them joined.
+fn kept_text<'a>(
+    mode: HeaderMode,
+    map: &HeaderMap,
+    name: http::HeaderName,
+    first: &'a [u8],
+    repeated: bool,
+) -> Cow<'a, [u8]> {
     match mode {
-        HeaderMode::Keep => value,
-        HeaderMode::Drop | HeaderMode::Redact => &[],
+        HeaderMode::Keep if repeated => Cow::Owned(all_values(map, name)),
+        HeaderMode::Keep => Cow::Borrowed(first),
+        HeaderMode::Drop | HeaderMode::Redact => Cow::Borrowed(&[]),
     }
 }
 
@@ -444,24 +459,20 @@ impl AccessLogger {
                 .map_or(&[][..], |a| a.as_str().as_bytes())
         });
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        // A header sent more than once prints all its values, joined by commas, as Traefik
-        // prints them; one pass over the request found whether that is needed.
-        let joined = found.repeated.then(|| {
-            let all = |name| {
-                let values: Vec<&[u8]> = parts
-                    .headers
-                    .get_all(name)
-                    .iter()
-                    .map(http::HeaderValue::as_bytes)
-                    .collect();
-                values.join(&b","[..])
-            };
-            (all(http::header::REFERER), all(http::header::USER_AGENT))
-        });
-        let (referer, user_agent) = match &joined {
-            Some((referer, user_agent)) => (&referer[..], &user_agent[..]),
-            None => (found.referer, found.user_agent),
-        };
+        let referer = kept_text(
+            self.settings.clf_referer,
+            &parts.headers,
+            http::header::REFERER,
+            found.referer,
+            found.repeated,
+        );
+        let user_agent = kept_text(
+            self.settings.clf_user_agent,
+            &parts.headers,
+            http::header::USER_AGENT,
+            found.user_agent,
+            found.repeated,
+        );
         Box::new(Record {
             arrived,
             client: peer.addr,
@@ -471,8 +482,8 @@ impl AccessLogger {
             text: RequestText::new([
                 host,
                 path.as_bytes(),
-                kept_text(self.settings.clf_referer, referer),
-                kept_text(self.settings.clf_user_agent, user_agent),
+                &referer,
+                &user_agent,
                 peer.forwarded_for.unwrap_or_default(),
             ]),
             tls: peer.tls,
