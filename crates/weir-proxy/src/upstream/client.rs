@@ -393,11 +393,11 @@ mod tests {
     use http::header::HeaderName;
 
     use super::*;
+    use crate::pipeline::headers::tests::headers;
 
     #[test]
     fn responses_lose_hop_by_hop_headers_and_those_connection_lists() {
-        let mut h = HeaderMap::new();
-        for (name, value) in [
+        let mut h = headers(&[
             ("connection", "keep-alive, X-Internal"),
             ("connection", "x-second"),
             ("x-internal", "1"),
@@ -406,20 +406,13 @@ mod tests {
             ("transfer-encoding", "chunked"),
             ("trailer", "grpc-status"),
             ("content-type", "text/plain"),
-        ] {
-            h.append(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
-        }
+        ]);
         strip_hop_by_hop(&mut h);
         let mut left: Vec<&str> = h.keys().map(HeaderName::as_str).collect();
         left.sort_unstable();
         assert_eq!(left, ["content-type", "trailer"]);
 
-        let mut h = HeaderMap::new();
-        h.insert(header::CONNECTION, HeaderValue::from_static("close"));
-        h.insert(header::CONTENT_LENGTH, HeaderValue::from_static("2"));
+        let mut h = headers(&[("connection", "close"), ("content-length", "2")]);
         strip_hop_by_hop(&mut h);
         assert_eq!(h.len(), 1);
         assert!(h.contains_key(header::CONTENT_LENGTH));
