@@ -237,11 +237,16 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
     }
     // Without a trusted client's own forwarded headers, none of weir's is there: each is
     // inserted without a lookup first (a hash of its name fewer each).
+    // The value is made only when it is set.
     let kept = sent && f.trusted;
-    let put = |headers: &mut HeaderMap, name: HeaderName, v: HeaderValue| {
+    let put = |headers: &mut HeaderMap, name: HeaderName, v: &dyn Fn() -> Option<HeaderValue>| {
         if !kept {
-            headers.insert(name, v);
-        } else if let Entry::Vacant(slot) = headers.entry(name) {
+            if let Some(v) = v() {
+                headers.insert(name, v);
+            }
+        } else if let Entry::Vacant(slot) = headers.entry(name)
+            && let Some(v) = v()
+        {
             slot.insert(v);
         }
     };
@@ -260,7 +265,6 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
             joined.extend_from_slice(ip.as_bytes());
             HeaderValue::from_bytes(&joined).ok()
         }),
-        // A clone shares the bytes: one allocation serves both headers.
         _ => ip.clone(),
     };
     if let Some(v) = xff {
@@ -272,23 +276,23 @@ pub fn set_forwarded(headers: &mut HeaderMap, f: &Forwarding<'_>) {
         (false, true) => "ws",
         (false, false) => "http",
     };
-    put(headers, X_FORWARDED_PROTO, HeaderValue::from_static(proto));
+    put(headers, X_FORWARDED_PROTO, &|| {
+        Some(HeaderValue::from_static(proto))
+    });
     // A clone shares the request's bytes: no allocation, no second validation.
     let host = f.host.and_then(|h| Some((h, h.to_str().ok()?)));
-    if let Some((v, _)) = host {
-        put(headers, X_FORWARDED_HOST, v.clone());
-    }
-    let port = match host.and_then(|(_, h)| super::host::port(h)) {
-        Some(port) => HeaderValue::try_from(port).ok(),
-        None => Some(HeaderValue::from_static(if f.tls { "443" } else { "80" })),
-    };
-    if let Some(v) = port {
-        put(headers, X_FORWARDED_PORT, v);
-    }
+    put(headers, X_FORWARDED_HOST, &|| host.map(|(v, _)| v.clone()));
+    put(
+        headers,
+        X_FORWARDED_PORT,
+        &|| match host.and_then(|(_, h)| super::host::port(h)) {
+            Some(port) => HeaderValue::try_from(port).ok(),
+            None => Some(HeaderValue::from_static(if f.tls { "443" } else { "80" })),
+        },
+    );
     headers.insert(X_FORWARDED_SERVER, f.server.clone());
-    if let Some(v) = ip {
-        put(headers, X_REAL_IP, v);
-    }
+    // Clones share the connection's bytes.
+    put(headers, X_REAL_IP, &|| ip.clone());
 }
 
 /// Whether `name` (lower case) is one of [`UNTRUSTED`]; most names are told apart by
