@@ -147,7 +147,7 @@ impl Api {
             ["overview"] => json(StatusCode::OK, &view.overview(self.state.metrics.is_some())),
             ["rawdata"] => json(StatusCode::OK, &view.rawdata()),
             // Entrypoints are always in name order, as Traefik lists them.
-            ["entrypoints"] => list(view.entrypoints(), &params.by_name()),
+            ["entrypoints"] => page(view.entrypoints(), &params),
             ["entrypoints", name] => one(view.entrypoints(), name, "entry point"),
             // Routers sort by the priority they run with, which the JSON does not show.
             ["http", "routers"] => list_by(view.routers(&params), &params, |name| {
@@ -222,13 +222,18 @@ fn list_by(
     params: &query::Params,
     priority: impl Fn(&str) -> Option<i64>,
 ) -> Response<Body> {
+    params.order.sort(&mut items, priority);
+    page(items, params)
+}
+
+/// Answers the page of `items` that `params` asks for, in their order.
+fn page(items: Vec<(String, Value)>, params: &query::Params) -> Response<Body> {
     if let Some(message) = &params.page_error {
         return json(
             StatusCode::BAD_REQUEST,
             &serde_json::json!({ "message": message }),
         );
     }
-    params.order.sort(&mut items, priority);
     match params.page.slice(items.len()) {
         Some((range, next)) => {
             let page: Vec<Value> = items[range].iter().map(|(_, v)| v.clone()).collect();

@@ -94,14 +94,6 @@ impl Params {
         p
     }
 
-    /// These parameters in name order, whatever `sortBy` and `direction` say.
-    pub fn by_name(&self) -> Params {
-        Params {
-            order: Order::default(),
-            ..self.clone()
-        }
-    }
-
     /// Whether an element with `name` (and `extra` searchable text) and `status` passes
     /// the `search` and `status` filters (the status compared case-insensitively, as
     /// Traefik does).
@@ -215,15 +207,14 @@ mod tests {
         let router = |v: Value| v.as_object().cloned().unwrap_or_default();
         let plain = router(serde_json::json!({"service": "fii-service", "middlewares": ["auth"]}));
         let qualified = router(serde_json::json!({"service": "fii-service@myprovider"}));
-        let wanting = |q: &str| Params::parse(q);
-        let p = wanting("serviceName=fii-service@myprovider");
+        let p = Params::parse("serviceName=fii-service@myprovider");
         assert!(p.keeps_links(&plain) && p.keeps_links(&qualified));
-        let p = wanting("serviceName=fii-service");
+        let p = Params::parse("serviceName=fii-service");
         assert!(p.keeps_links(&plain) && !p.keeps_links(&qualified));
-        let p = wanting("serviceName=fii-service@other");
+        let p = Params::parse("serviceName=fii-service@other");
         assert!(p.keeps_links(&plain) && !p.keeps_links(&qualified));
-        assert!(wanting("middlewareName=auth").keeps_links(&plain));
-        assert!(!wanting("middlewareName=auth@file").keeps_links(&plain));
-        assert!(!wanting("middlewareName=auth").keeps_links(&qualified));
+        assert!(Params::parse("middlewareName=auth").keeps_links(&plain));
+        assert!(!Params::parse("middlewareName=auth@file").keeps_links(&plain));
+        assert!(!Params::parse("middlewareName=auth").keeps_links(&qualified));
     }
 }
