@@ -459,19 +459,16 @@ impl AccessLogger {
                 .map_or(&[][..], |a| a.as_str().as_bytes())
         });
         let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let referer = kept_text(
+        let clf = |mode, name, first| kept_text(mode, &parts.headers, name, first, found.repeated);
+        let referer = clf(
             self.settings.clf_referer,
-            &parts.headers,
             http::header::REFERER,
             found.referer,
-            found.repeated,
         );
-        let user_agent = kept_text(
+        let user_agent = clf(
             self.settings.clf_user_agent,
-            &parts.headers,
             http::header::USER_AGENT,
             found.user_agent,
-            found.repeated,
         );
         Box::new(Record {
             arrived,
